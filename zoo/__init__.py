@@ -1,0 +1,22 @@
+"""vae-zoo: autoencoders (AE, VAE, CVAE) on MNIST and Fashion-MNIST, from a plugin registry.
+
+    >>> import zoo
+    >>> zoo.list_models("vae*")
+    >>> model = zoo.create_model("vae_conv_z16.fashion_mnist")   # eval mode, on CUDA/MPS/CPU
+    >>> posterior = model.encode(images)                          # .mean, .std: (B, latent_dim)
+    >>> images = model.decode(posterior.sample())                 # (B, 1, 28, 28) in [0, 1]
+
+Importing zoo loads torch and the registry, never the training code nor any UI library.
+"""
+
+from .device import default_device, resolve_device
+from .distributions import DiagonalGaussian, LossBreakdown, kl_diagonal_standard_normal, kl_gaussians
+from .registry import ModelSpec, Recipe, get_spec, list_models, register_model
+from .weights import create_model, resolve_weights
+
+__all__ = [
+    "list_models", "get_spec", "create_model", "register_model", "ModelSpec", "Recipe",
+    "resolve_weights", "default_device", "resolve_device",
+    "DiagonalGaussian", "LossBreakdown", "kl_diagonal_standard_normal", "kl_gaussians",
+]
+__version__ = "0.1.0"

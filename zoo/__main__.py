@@ -1,0 +1,124 @@
+"""The zoo's command line: `python -m zoo {list,train,eval,train-classifier}`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from . import get_spec, list_models
+
+
+def _names(args) -> list[str]:
+    if args.all:
+        return list_models()
+    if not args.name:
+        raise SystemExit("name a model, or pass --all (see `python -m zoo list`)")
+    get_spec(args.name)  # unknown names fail here, with suggestions
+    return [args.name]
+
+
+def cmd_list(args) -> int:
+    from .weights import resolve_weights
+
+    rows = []
+    for name in list_models(args.pattern):
+        spec = get_spec(name)
+        try:
+            weights = resolve_weights(spec).source
+        except FileNotFoundError:
+            weights = "missing (train it)"
+        rows.append({"name": name, "family": spec.family, "dataset": spec.dataset, "latent_dim": spec.latent_dim,
+                     "conditional": spec.conditional, "label_names": spec.label_names, "weights": weights})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    header = ("name", "family", "dataset", "latent", "conditional", "labels", "weights")
+    table = [header] + [(r["name"], r["family"], r["dataset"], str(r["latent_dim"]), "yes" if r["conditional"] else "no",
+                         ", ".join(r["label_names"]) if len(", ".join(r["label_names"])) < 30 else f"{len(r['label_names'])} labels",
+                         r["weights"]) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .train import train
+
+    for name in _names(args):
+        out = None
+        if args.out:
+            out = f"{args.out}/{name}" if args.all else args.out
+        result = train(name, epochs=args.epochs, device=args.device, out=out)
+        print(f"{name}: wrote {result.folder} (final test loss {result.history[-1]['test_loss']} nats/image)")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import evaluate
+
+    results = {}
+    for name in _names(args):
+        results[name] = evaluate(name, k=args.k, device=args.device, limit=args.limit, write_card=not args.no_card)
+        if not args.json:
+            print(name)
+            for key, value in results[name].items():
+                print(f"  {key:22s} {value}")
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+def cmd_train_classifier(args) -> int:
+    from .classifier import train_classifier
+
+    folder = train_classifier(args.dataset, epochs=args.epochs, device=args.device)
+    print(f"wrote {folder}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m zoo", description="A zoo of autoencoders (AE, VAE, CVAE).")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list the zoo's models")
+    p.add_argument("pattern", nargs="?", default="*", help="fnmatch wildcard, e.g. 'vae*'")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(func=cmd_list)
+
+    for command, func, help_text in (("train", cmd_train, "train a model with its recipe"),
+                                     ("eval", cmd_eval, "measure a model on the test split")):
+        p = sub.add_parser(command, help=help_text)
+        p.add_argument("name", nargs="?", help="model name (see `python -m zoo list`)")
+        p.add_argument("--all", action="store_true", help="every model in the zoo")
+        p.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available, or ZOO_DEVICE)")
+        p.set_defaults(func=func)
+        if command == "train":
+            p.add_argument("--epochs", type=int, help="override the recipe's epochs")
+            p.add_argument("--out", help="output folder (default: the bundled weights folder)")
+        else:
+            p.add_argument("--k", type=int, default=64, help="importance samples for the NLL estimate (default 64)")
+            p.add_argument("--limit", type=int, help="evaluate on the first N test images only")
+            p.add_argument("--json", action="store_true", help="print JSON")
+            p.add_argument("--no-card", action="store_true", help="do not write the results into the model card")
+
+    p = sub.add_parser("train-classifier", help="train the classifier that judges label swaps")
+    p.add_argument("dataset", choices=["mnist", "fashion_mnist"])
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--device")
+    p.set_defaults(func=cmd_train_classifier)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

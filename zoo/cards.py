@@ -1,0 +1,119 @@
+"""Model cards: the README.md beside each weights folder, as on the Hugging Face Hub.
+
+The card's YAML front matter is the record: `vae_zoo.training` (written by `zoo train`) and
+`vae_zoo.metrics` (written by `zoo eval`), plus the Hub's own `model-index` eval results. The
+markdown body is rendered from that record every time, so it never drifts from it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from .registry import ModelSpec
+
+HUB_DATASET_IDS = {"mnist": "ylecun/mnist", "fashion_mnist": "zalando-datasets/fashion_mnist"}
+CARD_FILE = "README.md"
+
+# metric key -> (label in the card, what it means)
+METRICS = {
+    "recon_nats": ("Reconstruction", "Bernoulli −log p(x|z) on grey [0, 1] pixels, nats/image"),
+    "mse_per_pixel": ("MSE per pixel", "mean squared error of the mean reconstruction"),
+    "kl_nats": ("KL", "KL(q(z|x) ‖ N(0, I)), nats/image"),
+    "neg_elbo_nats": ("Negative ELBO", "reconstruction + KL, nats/image (one z sample)"),
+    "nll_iw_nats": ("NLL (importance sampled)", "−log p(x) estimated with k importance samples, nats/image"),
+    "active_units": ("Active units", "latent dimensions with Cov_x(E[z|x]) > 0.01"),
+    "label_swap_accuracy": ("Label-swap accuracy", "each test image's style decoded under every label, "
+                            "classified by the project's classifier as the asked label"),
+    "classifier_accuracy": ("Classifier accuracy", "the judging classifier on the real test images"),
+}
+
+
+def read_record(folder: Path) -> dict:
+    """The `vae_zoo` record from a card's front matter ({} when there is no card)."""
+    path = Path(folder) / CARD_FILE
+    if not path.is_file():
+        return {}
+    return dict(ModelCard.load(path).data.to_dict().get("vae_zoo") or {})
+
+
+def write_card(spec: ModelSpec, folder: Path, training: dict | None = None, metrics: dict | None = None) -> ModelCard:
+    """Update the card's record with `training` and/or `metrics`, re-render it, and save it."""
+    record = read_record(folder)
+    record.update(spec.as_dict())
+    if training is not None:
+        record["training"] = training
+        record.pop("metrics", None)  # new weights: old metrics no longer describe them
+    if metrics is not None:
+        record["metrics"] = metrics
+    card = render_card(spec, record)
+    card.save(Path(folder) / CARD_FILE)
+    return card
+
+
+def render_card(spec: ModelSpec, record: dict) -> ModelCard:
+    metrics = record.get("metrics") or {}
+    training = record.get("training") or {}
+    dataset_id = HUB_DATASET_IDS.get(spec.dataset, spec.dataset)
+    eval_results = [
+        EvalResult(task_type="image-to-image", dataset_type=dataset_id, dataset_name=spec.dataset,
+                   dataset_split="test", metric_type=key, metric_name=METRICS[key][0], metric_value=value)
+        for key, value in metrics.items() if key in METRICS and value is not None
+    ]
+    data = ModelCardData(
+        library_name="vae-zoo", license="mit", datasets=[dataset_id],
+        tags=["vae-zoo", spec.family, "autoencoder", spec.dataset],
+        model_name=spec.name if eval_results else None, eval_results=eval_results or None,
+        vae_zoo=record,
+    )
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{_body(spec, training, metrics)}")
+
+
+def _body(spec: ModelSpec, training: dict, metrics: dict) -> str:
+    recipe = training.get("recipe") or vars(spec.recipe)
+    family_text = {
+        "ae": "a plain autoencoder (each input is a point in latent space)",
+        "vae": "a variational autoencoder (each input is a Gaussian region in latent space, pulled towards N(0, I) by a KL term)",
+        "cvae": "a conditional VAE (encoder and decoder are given the label, so the code keeps the style)",
+    }[spec.family]
+    lines = [
+        f"# {spec.name}", "", spec.description, "",
+        f"`{spec.name}` is {family_text}, with a {spec.latent_dim}-dimensional latent space, trained on "
+        f"**{spec.dataset}** images of shape {tuple(spec.input_shape)} in [0, 1] (light strokes on a dark background).",
+        "", "## Load it", "", "```python", "import zoo",
+        f'model = zoo.create_model("{spec.name}")  # eval mode, on CUDA, MPS or CPU',
+        "images = model.decode(model.encode(x" + (", y" if spec.conditional else "") + ").mean"
+        + (", y" if spec.conditional else "") + ")  # x: (B, 1, 28, 28) in [0, 1]",
+        "```", "",
+        "## Data", "",
+        f"- Dataset: {spec.dataset}" + (f" ({len(spec.label_names)} labels: {', '.join(spec.label_names)})" if spec.conditional else ""),
+        f"- Source used for training: {training.get('data_source', 'not trained yet')}",
+        "", "## Training recipe", "", "| epochs | batch size | learning rate | KL weight β | seed | device |",
+        "|---|---|---|---|---|---|",
+        f"| {recipe.get('epochs')} | {recipe.get('batch_size')} | {recipe.get('lr')} | "
+        f"{recipe.get('beta') if spec.family != 'ae' else '— (no KL)'} | {recipe.get('seed')} | {training.get('trained_on', '—')} |",
+        "", f"Reproduce with `python -m zoo train {spec.name}`.", "",
+        "## Metrics", "",
+    ]
+    if metrics:
+        lines += [f"On the {spec.dataset} test split ({metrics.get('test_source', 'test split')}), "
+                  f"measured by `python -m zoo eval {spec.name}`:", "", "| metric | value | meaning |", "|---|---|---|"]
+        for key, (label, meaning) in METRICS.items():
+            if metrics.get(key) is not None:
+                lines.append(f"| {label} | {_fmt(metrics[key])} | {meaning} |")
+    else:
+        lines.append(f"Not measured yet: run `python -m zoo eval {spec.name}`.")
+    history = training.get("history") or []
+    if history:
+        lines += ["", "## Training history", "", "| epoch | train loss | recon | KL | test loss | seconds |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {h['epoch']} | {h['train_loss']} | {h['train_recon']} | {h['train_kl']} | {h['test_loss']} | {h['seconds']} |"
+                  for h in history]
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 1 else f"{value:.2f}"
+    return str(value)

@@ -1,0 +1,83 @@
+"""The posterior q(z|x) and the KL divergences of the lecture, implemented once.
+
+Kingma & Welling, "Auto-Encoding Variational Bayes", https://arxiv.org/abs/1312.6114 (appendix B
+gives the closed-form KL used here).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+
+class LossBreakdown(NamedTuple):
+    """A batch's loss and its parts, each a scalar in nats per image (mean over the batch)."""
+
+    total: Tensor
+    recon: Tensor
+    kl: Tensor
+
+
+def kl_diagonal_standard_normal(mean: Tensor, std: Tensor) -> Tensor:
+    """KL( N(mean, diag(std²)) || N(0, I) ) = ½ Σᵢ (σᵢ² + μᵢ² − log σᵢ² − 1).
+
+    mean, std: (..., D). Returns (...,), in nats.
+    """
+    var = std.square()
+    return 0.5 * (var + mean.square() - torch.log(var) - 1.0).sum(dim=-1)
+
+
+def kl_gaussians(mean0: Tensor, cov0: Tensor, mean1: Tensor, cov1: Tensor) -> Tensor:
+    """KL( N(μ₀, Σ₀) || N(μ₁, Σ₁) ) for full covariances, the general form from the lecture:
+
+        ½ ( tr(Σ₁⁻¹Σ₀) + (μ₁−μ₀)ᵀ Σ₁⁻¹ (μ₁−μ₀) − k + ln(det Σ₁ / det Σ₀) )
+
+    mean*: (..., k); cov*: (..., k, k), symmetric positive definite. Returns (...,), in nats.
+    """
+    k = mean0.shape[-1]
+    chol1 = torch.linalg.cholesky(cov1)
+    trace_term = torch.cholesky_solve(cov0, chol1).diagonal(dim1=-2, dim2=-1).sum(-1)
+    diff = (mean1 - mean0).unsqueeze(-1)  # (..., k, 1)
+    mahalanobis = (diff * torch.cholesky_solve(diff, chol1)).sum(dim=(-2, -1))
+    logdet1 = 2.0 * chol1.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    logdet0 = torch.linalg.slogdet(cov0).logabsdet
+    return 0.5 * (trace_term + mahalanobis - k + logdet1 - logdet0)
+
+
+class DiagonalGaussian:
+    """q(z|x) = N(mean, diag(std²)); mean and std are (B, D). An AE's posterior has std = 0."""
+
+    def __init__(self, mean: Tensor, std: Tensor):
+        self.mean = mean
+        self.std = std
+
+    def sample(self, generator: torch.Generator | None = None) -> Tensor:
+        """z = μ + σ·ε with ε ~ N(0, I): the reparameterisation trick, so gradients reach μ and σ."""
+        eps = torch.randn(self.mean.shape, generator=generator, device=self.mean.device, dtype=self.mean.dtype)
+        return self.mean + self.std * eps
+
+    def mode(self) -> Tensor:
+        return self.mean
+
+    def kl(self) -> Tensor:
+        """KL to the prior N(0, I), (B,), in nats."""
+        return kl_diagonal_standard_normal(self.mean, self.std)
+
+    def log_prob(self, z: Tensor) -> Tensor:
+        """log q(z|x), (B,) for z of shape (B, D), or (K, B) for (K, B, D)."""
+        return _diagonal_normal_log_prob(z, self.mean, self.std)
+
+    def __repr__(self) -> str:
+        return f"DiagonalGaussian(batch={self.mean.shape[0]}, latent_dim={self.mean.shape[-1]})"
+
+
+def standard_normal_log_prob(z: Tensor) -> Tensor:
+    """log N(z; 0, I), summed over the last dimension."""
+    return -0.5 * (z.square() + math.log(2 * math.pi)).sum(dim=-1)
+
+
+def _diagonal_normal_log_prob(z: Tensor, mean: Tensor, std: Tensor) -> Tensor:
+    return (-0.5 * ((z - mean) / std).square() - std.log() - 0.5 * math.log(2 * math.pi)).sum(dim=-1)

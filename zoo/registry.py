@@ -1,0 +1,238 @@
+"""The model registry: plugins register zoo entries, the rest of the zoo looks them up by name.
+
+In the manner of timm (`timm/models/_registry.py`): a decorator fills a dict, names are
+`arch.tag` (architecture with its size, then the dataset), and `list_models` takes fnmatch
+wildcards. An entry is a function returning a `ModelSpec`: metadata only, cheap to build,
+so `get_spec` never constructs a network.
+
+Plugins are found in three places, each imported once, on first use of the registry:
+  1. every `plugins/*.py` of this repository;
+  2. every `*.py` in the folders named by `ZOO_PLUGIN_PATH` (os.pathsep-separated);
+  3. installed distributions declaring an entry point in the group `vae_zoo.plugins`.
+A plugin that fails to import is logged with its file and the error, and skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+import importlib
+import importlib.metadata
+import importlib.util
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .data import DATASETS
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PLUGIN_DIR = REPO_ROOT / "plugins"
+BUNDLED_WEIGHTS_DIR = REPO_ROOT / "weights"
+ENTRY_POINT_GROUP = "vae_zoo.plugins"
+
+FAMILIES = ("ae", "vae", "cvae")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How an entry is trained. Everything `python -m zoo train` needs to reproduce it."""
+
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta: float = 1.0  # weight of the KL term; ignored by the AE, which has none
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A zoo entry: which family, built with which arguments, trained on what, and how."""
+
+    family: str  # "ae" | "vae" | "cvae"
+    dataset: str  # a key of zoo.data.DATASETS
+    model_args: dict  # the family constructor's keyword arguments: JSON-able, this *is* the config
+    name: str = ""  # filled in by @register_model
+    recipe: Recipe = Recipe()
+    description: str = ""
+    weights_dir: Path | None = None  # bundled copy; default: <repo>/weights/<name>
+    source: str = ""  # where the entry was registered ("file:line"), for error messages
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return DATASETS[self.dataset].input_shape
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.model_args["latent_dim"])
+
+    @property
+    def conditional(self) -> bool:
+        return self.family == "cvae"
+
+    @property
+    def label_names(self) -> list[str]:
+        return list(DATASETS[self.dataset].label_names) if self.conditional else []
+
+    @property
+    def bundled_dir(self) -> Path:
+        return Path(self.weights_dir) if self.weights_dir else BUNDLED_WEIGHTS_DIR / self.name
+
+    def model_class(self):
+        """The family's class. Imported here, not at registration, so `import zoo` stays light."""
+        from . import models
+
+        return models.FAMILY_CLASSES[self.family]
+
+    def as_dict(self) -> dict:
+        """A JSON-able view, used by `python -m zoo list --json` and the model cards."""
+        return {
+            "name": self.name,
+            "family": self.family,
+            "dataset": self.dataset,
+            "input_shape": list(self.input_shape),
+            "latent_dim": self.latent_dim,
+            "conditional": self.conditional,
+            "label_names": self.label_names,
+            "description": self.description,
+            "model_args": dict(self.model_args),
+            "recipe": dataclasses.asdict(self.recipe),
+        }
+
+
+_entrypoints: dict[str, Callable[[], ModelSpec]] = {}
+_sources: dict[str, str] = {}
+_specs: dict[str, ModelSpec] = {}
+_lock = threading.RLock()
+_discovered = False
+plugin_errors: dict[str, str] = {}  # plugin file or entry point -> the error it raised on import
+
+
+def _where(fn: Callable) -> str:
+    code = getattr(fn, "__code__", None)
+    return f"{code.co_filename}:{code.co_firstlineno}" if code else repr(fn)
+
+
+def register_model(name: str) -> Callable[[Callable[[], ModelSpec]], Callable[[], ModelSpec]]:
+    """Register the decorated function as the zoo entry `name` (`arch.tag`).
+
+    The function takes no arguments and returns a `ModelSpec` (its `name` is filled in here).
+    Registering a name twice is an error that names both places.
+    """
+    if not isinstance(name, str) or name.count(".") != 1 or not all(name.split(".")):
+        raise ValueError(f"model name {name!r} must look like 'arch.tag', e.g. 'vae_conv_z16.mnist'")
+
+    def decorator(fn: Callable[[], ModelSpec]) -> Callable[[], ModelSpec]:
+        where = _where(fn)
+        with _lock:
+            if name in _entrypoints:
+                raise ValueError(
+                    f"model {name!r} is registered twice: at {_sources[name]} and at {where}; rename one of them"
+                )
+            _entrypoints[name] = fn
+            _sources[name] = where
+        return fn
+
+    return decorator
+
+
+def _build_spec(name: str) -> ModelSpec:
+    spec = _entrypoints[name]()
+    if not isinstance(spec, ModelSpec):
+        raise ValueError(f"the entry for {name!r} at {_sources[name]} must return a ModelSpec, got {type(spec).__name__}")
+    spec = dataclasses.replace(spec, name=name, source=_sources[name])
+    if spec.family not in FAMILIES:
+        raise ValueError(f"{name} ({spec.source}): family {spec.family!r} is not one of {FAMILIES}")
+    if spec.dataset not in DATASETS:
+        raise ValueError(f"{name} ({spec.source}): dataset {spec.dataset!r} is not one of {sorted(DATASETS)}")
+    if "latent_dim" not in spec.model_args:
+        raise ValueError(f"{name} ({spec.source}): model_args must give latent_dim")
+    return spec
+
+
+# ---------------------------------------------------------------------------------------------
+# Plugin discovery
+
+
+def _import_plugin_file(path: Path) -> None:
+    module_name = f"zoo_plugins.{path.parent.name}.{path.stem}"
+    if module_name in sys.modules:
+        return
+    try:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    except Exception as exc:  # a broken plugin must not take the zoo down
+        sys.modules.pop(module_name, None)
+        plugin_errors[str(path)] = f"{type(exc).__name__}: {exc}"
+        log.error("skipping plugin %s: %s: %s", path, type(exc).__name__, exc)
+
+
+def _plugin_folders() -> list[Path]:
+    folders = [PLUGIN_DIR]
+    for entry in os.environ.get("ZOO_PLUGIN_PATH", "").split(os.pathsep):
+        if entry.strip():
+            folders.append(Path(entry).expanduser())
+    return folders
+
+
+def discover_plugins(force: bool = False) -> None:
+    """Import every plugin once (again with `force`, e.g. after changing `ZOO_PLUGIN_PATH`)."""
+    global _discovered
+    with _lock:
+        if _discovered and not force:
+            return
+        _discovered = True
+        for folder in _plugin_folders():
+            if not folder.is_dir():
+                if folder != PLUGIN_DIR:
+                    log.warning("ZOO_PLUGIN_PATH names %s, which is not a folder; ignoring it", folder)
+                continue
+            for path in sorted(folder.glob("*.py")):
+                if not path.name.startswith("_"):
+                    _import_plugin_file(path)
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if ep.value in sys.modules:
+                continue
+            try:
+                ep.load()
+            except Exception as exc:
+                where = f"entry point {ep.name} = {ep.value}"
+                plugin_errors[where] = f"{type(exc).__name__}: {exc}"
+                log.error("skipping plugin %s: %s: %s", where, type(exc).__name__, exc)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lookup
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Names of the registered models matching the fnmatch `pattern`, sorted."""
+    discover_plugins()
+    return sorted(n for n in _entrypoints if fnmatch.fnmatchcase(n, pattern))
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The entry's metadata, without building the model. Unknown names raise a ValueError."""
+    discover_plugins()
+    with _lock:
+        if name not in _specs:
+            if name not in _entrypoints:
+                raise ValueError(_unknown_name_message(name))
+            _specs[name] = _build_spec(name)
+        return _specs[name]
+
+
+def _unknown_name_message(name: object) -> str:
+    known = sorted(_entrypoints)
+    close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}?" if close else "run `python -m zoo list` to see them all"
+    return f"unknown model {name!r}; {hint}"

@@ -1,0 +1,149 @@
+"""Where a zoo entry's weights live, and loading them strictly into a model.
+
+The on-disk format is the Hugging Face Hub's: a folder with `config.json` (the constructor's
+arguments), `model.safetensors` and a `README.md` model card, as written by
+`PyTorchModelHubMixin.save_pretrained`. Nothing here unpickles anything.
+
+`resolve_weights` is the one place that decides where a model's files come from.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .device import resolve_device
+from .registry import ModelSpec, get_spec
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+CARD_FILE = "README.md"
+
+
+@dataclass(frozen=True)
+class WeightsLocation:
+    folder: Path
+    source: str  # shown to users: "bundled (weights/<name>)", later also hub:ORG/REPO@REV
+
+
+def resolve_weights(spec: ModelSpec) -> WeightsLocation:
+    """The folder holding `spec`'s config.json and model.safetensors, and where it came from."""
+    folder = spec.bundled_dir
+    if not (folder / WEIGHTS_FILE).is_file():
+        raise FileNotFoundError(
+            f"{spec.name}: no trained weights at {folder / WEIGHTS_FILE}; "
+            f"train them with `python -m zoo train {spec.name}`"
+        )
+    return WeightsLocation(folder, f"bundled ({_short(folder)})")
+
+
+def _short(path: Path) -> str:
+    from .registry import REPO_ROOT
+
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def load_weights(spec: ModelSpec, folder: Path, device: torch.device) -> torch.nn.Module:
+    """Build `spec`'s model from `folder` with strict loading; any mismatch names the model and file."""
+    cls = spec.model_class()
+    config_path = folder / CONFIG_FILE
+    try:
+        config = json.loads(config_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{spec.name}: cannot read {config_path}: {exc}") from exc
+    expected = _normalise(_full_args(spec))
+    if _normalise({k: config.get(k) for k in expected}) != expected:
+        raise ValueError(
+            f"{spec.name}: {config_path} does not match the registered model: file has "
+            f"{ {k: config.get(k) for k in expected} }, the plugin says {expected}; retrain or re-download it"
+        )
+    try:
+        model = cls.from_pretrained(str(folder), strict=True, map_location=str(device), local_files_only=True)
+    except Exception as exc:
+        raise ValueError(f"{spec.name}: the weights in {folder / WEIGHTS_FILE} do not fit the model: {_first_line(exc)}") from exc
+    return model.to(device).eval()
+
+
+def _full_args(spec: ModelSpec) -> dict:
+    args = dict(spec.model_args)
+    args["input_shape"] = list(spec.input_shape)
+    return args
+
+
+def _normalise(d: dict) -> dict:
+    return json.loads(json.dumps(d))  # tuples -> lists, so config.json and the spec compare equal
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    lines = text.splitlines()
+    return lines[0] if len(lines) == 1 else " ".join(line.strip() for line in lines[:4])
+
+
+# ---------------------------------------------------------------------------------------------
+# create_model, with a bounded, thread-safe cache of loaded models
+
+
+class ModelCache:
+    """At most `capacity` loaded models, least recently used out first. Safe across threads;
+    each model is built once even when many threads ask for it at the same time."""
+
+    def __init__(self, capacity: int = 16):
+        self.capacity = capacity
+        self._models: OrderedDict[tuple, torch.nn.Module] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple, threading.Lock] = {}
+
+    def get(self, key: tuple, build):
+        with self._lock:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._models:
+                    return self._models[key]
+            model = build()
+            with self._lock:
+                self._models[key] = model
+                while len(self._models) > self.capacity:
+                    self._models.popitem(last=False)
+                self._key_locks.pop(key, None)
+            return model
+
+    def clear(self) -> None:
+        with self._lock:
+            self._models.clear()
+
+
+model_cache = ModelCache()
+
+
+def create_model(name: str, pretrained: bool = True, device: str | torch.device | None = None) -> torch.nn.Module:
+    """A zoo model in eval mode on `device` (default: CUDA, MPS, then CPU; `ZOO_DEVICE` overrides).
+
+    With `pretrained`, weights are loaded strictly and the model is cached and shared: treat it as
+    read-only. Without, a freshly initialised model (not cached) is returned.
+    """
+    spec = get_spec(name)
+    dev = resolve_device(device)
+    if not pretrained:
+        return spec.model_class()(**_full_args(spec)).to(dev).eval()
+
+    def build():
+        location = resolve_weights(spec)
+        model = load_weights(spec, location.folder, dev)
+        model.weights_source = location.source
+        model.requires_grad_(False)
+        return model
+
+    return model_cache.get((name, str(dev)), build)
