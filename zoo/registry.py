@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_DIR = REPO_ROOT / "plugins"
 BUNDLED_WEIGHTS_DIR = REPO_ROOT / "weights"
+
+
+def weights_root() -> Path:
+    """The bundled weights' root: `ZOO_WEIGHTS_DIR` if set (e.g. weights you trained elsewhere), else <repo>/weights."""
+    return Path(os.environ["ZOO_WEIGHTS_DIR"]) if os.environ.get("ZOO_WEIGHTS_DIR") else BUNDLED_WEIGHTS_DIR
 ENTRY_POINT_GROUP = "vae_zoo.plugins"
 
 FAMILIES = ("ae", "vae", "cvae")
@@ -61,7 +66,7 @@ class ModelSpec:
     name: str = ""  # filled in by @register_model
     recipe: Recipe = Recipe()
     description: str = ""
-    weights_dir: Path | None = None  # bundled copy; default: <repo>/weights/<name>
+    weights_dir: Path | None = None  # bundled copy; default: weights_root() / name
     source: str = ""  # where the entry was registered ("file:line"), for error messages
     extra: dict = field(default_factory=dict)
 
@@ -83,7 +88,7 @@ class ModelSpec:
 
     @property
     def bundled_dir(self) -> Path:
-        return Path(self.weights_dir) if self.weights_dir else BUNDLED_WEIGHTS_DIR / self.name
+        return Path(self.weights_dir) if self.weights_dir else weights_root() / self.name
 
     def model_class(self):
         """The family's class. Imported here, not at registration, so `import zoo` stays light."""
