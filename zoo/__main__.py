@@ -111,6 +111,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device")
     p.set_defaults(func=cmd_train_classifier)
 
+    def cmd_export_examples(args) -> int:
+        from .demo.examples import export_examples
+
+        for dataset in args.datasets:
+            print(f"wrote {export_examples(dataset, per_class=args.per_class, folder=args.out)}")
+        return 0
+
+    p = sub.add_parser("export-examples", help="write the test-set examples the app ships (assets/examples/)")
+    p.add_argument("datasets", nargs="*", default=["mnist", "fashion_mnist"], help="datasets (default: both)")
+    p.add_argument("--per-class", type=int, default=80, help="test images per class (default 80)")
+    p.add_argument("--out", help="output folder (default: assets/examples)")
+    p.set_defaults(func=cmd_export_examples)
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

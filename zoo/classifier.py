@@ -68,7 +68,7 @@ def train_classifier(dataset: str, epochs: int | None = None, device=None, out: 
         start = time.perf_counter()
         order = torch.randperm(len(train), generator=shuffle)
         for i in tqdm(range(0, len(train), RECIPE["batch_size"]), desc=f"classifier {dataset} {epoch}/{epochs}",
-                      disable=not progress, leave=False):
+                      disable=None if progress else True, leave=False):
             idx = order[i:i + RECIPE["batch_size"]]
             loss = nn.functional.cross_entropy(model(train.images[idx].to(dev)), train.labels[idx].to(dev))
             optimizer.zero_grad(set_to_none=True)

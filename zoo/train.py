@@ -93,7 +93,7 @@ def train(
         model.train()
         start, sums = time.perf_counter(), torch.zeros(3)
         bar = tqdm(batches(train_split, recipe.batch_size, shuffle, limit), total=steps,
-                   desc=f"{name} {epoch}/{recipe.epochs}", disable=not progress, leave=False)
+                   desc=f"{name} {epoch}/{recipe.epochs}", disable=None if progress else True, leave=False)
         for x, y in bar:
             x, y = x.to(dev), y.to(dev)
             parts = model.loss(x, y, beta=beta, generator=noise)

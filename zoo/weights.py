@@ -139,11 +139,12 @@ def create_model(name: str, pretrained: bool = True, device: str | torch.device 
     if not pretrained:
         return spec.model_class()(**_full_args(spec)).to(dev).eval()
 
+    location = resolve_weights(spec)
+
     def build():
-        location = resolve_weights(spec)
         model = load_weights(spec, location.folder, dev)
         model.weights_source = location.source
         model.requires_grad_(False)
         return model
 
-    return model_cache.get((name, str(dev)), build)
+    return model_cache.get((name, str(dev), str(location.folder)), build)

@@ -1,0 +1,36 @@
+"""Shared fixtures. Tests are offline and run on the CPU."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+os.environ.setdefault("ZOO_DEVICE", "cpu")
+os.environ.setdefault("ZOO_DATA_DOWNLOAD", "0")  # no test reaches the internet
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import torch  # noqa: E402
+
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture
+def isolated_registry():
+    """Restore the registry (and imported plugin modules) after a test that registers models."""
+    from zoo import registry
+
+    saved = (dict(registry._entrypoints), dict(registry._sources), dict(registry._specs), dict(registry.plugin_errors))
+    modules = set(sys.modules)
+    yield registry
+    registry._entrypoints.clear(); registry._entrypoints.update(saved[0])
+    registry._sources.clear(); registry._sources.update(saved[1])
+    registry._specs.clear(); registry._specs.update(saved[2])
+    registry.plugin_errors.clear(); registry.plugin_errors.update(saved[3])
+    for name in set(sys.modules) - modules:
+        if name.startswith("zoo_plugins.") or name.startswith("fake_zoo_plugin"):
+            del sys.modules[name]

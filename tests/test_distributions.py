@@ -1,0 +1,61 @@
+"""The KL formulas of the lecture against torch.distributions, and the posterior's sampling."""
+
+import pytest
+import torch
+from torch.distributions import Independent, MultivariateNormal, Normal, kl_divergence
+
+from zoo.distributions import DiagonalGaussian, kl_diagonal_standard_normal, kl_gaussians, standard_normal_log_prob
+
+
+def random_spd(batch: int, k: int, generator: torch.Generator) -> torch.Tensor:
+    a = torch.randn(batch, k, k, generator=generator, dtype=torch.float64)
+    return a @ a.transpose(-1, -2) + 0.5 * torch.eye(k, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("dim", [1, 2, 16])
+def test_diagonal_kl_matches_torch(dim):
+    g = torch.Generator().manual_seed(dim)
+    mean = torch.randn(32, dim, generator=g, dtype=torch.float64) * 3
+    std = torch.rand(32, dim, generator=g, dtype=torch.float64) * 2 + 0.05
+    expected = kl_divergence(Independent(Normal(mean, std), 1), Independent(Normal(torch.zeros_like(mean), torch.ones_like(std)), 1))
+    torch.testing.assert_close(kl_diagonal_standard_normal(mean, std), expected)
+
+
+def test_diagonal_kl_is_zero_only_at_the_prior():
+    assert kl_diagonal_standard_normal(torch.zeros(1, 4), torch.ones(1, 4)).item() == 0.0
+    assert kl_diagonal_standard_normal(torch.full((1, 4), 0.1), torch.ones(1, 4)).item() > 0
+
+
+@pytest.mark.parametrize("k", [1, 3, 8])
+def test_general_kl_matches_torch(k):
+    g = torch.Generator().manual_seed(k)
+    mean0, mean1 = torch.randn(2, 5, k, generator=g, dtype=torch.float64)
+    cov0, cov1 = random_spd(5, k, g), random_spd(5, k, g)
+    expected = kl_divergence(MultivariateNormal(mean0, cov0), MultivariateNormal(mean1, cov1))
+    torch.testing.assert_close(kl_gaussians(mean0, cov0, mean1, cov1), expected)
+
+
+def test_general_kl_reduces_to_the_diagonal_formula():
+    g = torch.Generator().manual_seed(0)
+    mean = torch.randn(4, 6, generator=g, dtype=torch.float64)
+    std = torch.rand(4, 6, generator=g, dtype=torch.float64) + 0.1
+    general = kl_gaussians(mean, torch.diag_embed(std**2), torch.zeros_like(mean), torch.eye(6, dtype=torch.float64).expand(4, 6, 6))
+    torch.testing.assert_close(general, kl_diagonal_standard_normal(mean, std))
+
+
+def test_posterior_sampling_is_reparameterised_and_seeded():
+    mean = torch.tensor([[1.0, -2.0]], requires_grad=True)
+    std = torch.tensor([[0.5, 2.0]], requires_grad=True)
+    posterior = DiagonalGaussian(mean, std)
+    z1 = posterior.sample(torch.Generator().manual_seed(3))
+    z2 = posterior.sample(torch.Generator().manual_seed(3))
+    torch.testing.assert_close(z1, z2)
+    z1.sum().backward()
+    assert mean.grad is not None and std.grad is not None  # gradients flow through the sample
+
+
+def test_log_probs_match_torch():
+    g = torch.Generator().manual_seed(1)
+    mean, std, z = torch.randn(3, 7, generator=g), torch.rand(3, 7, generator=g) + 0.1, torch.randn(3, 7, generator=g)
+    torch.testing.assert_close(DiagonalGaussian(mean, std).log_prob(z), Independent(Normal(mean, std), 1).log_prob(z))
+    torch.testing.assert_close(standard_normal_log_prob(z), Independent(Normal(torch.zeros(7), torch.ones(7)), 1).log_prob(z))

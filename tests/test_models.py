@@ -1,0 +1,91 @@
+"""Every registered model answers the same calls with the right shapes, ranges and losses.
+
+Parametrized over the registry, so a new plugin is tested without new test code. These tests use
+freshly initialised models (fast); test_weights.py covers the trained, bundled ones.
+"""
+
+import pytest
+import torch
+
+import zoo
+
+NAMES = zoo.list_models()
+
+
+def batch_for(spec, n=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, *spec.input_shape, generator=g)
+    y = torch.randint(0, max(len(spec.label_names), 1), (n,), generator=g) if spec.conditional else None
+    return x, y
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_encode_decode_shapes_and_ranges(name):
+    spec = zoo.get_spec(name)
+    model = zoo.create_model(name, pretrained=False)
+    x, y = batch_for(spec)
+    with torch.inference_mode():
+        posterior = model.encode(x, y)
+        assert posterior.mean.shape == posterior.std.shape == (4, spec.latent_dim)
+        if spec.family == "ae":
+            assert torch.all(posterior.std == 0)
+        else:
+            assert torch.all(posterior.std > 0)
+        images = model.decode(posterior.sample(torch.Generator().manual_seed(0)), y)
+        assert images.shape == (4, *spec.input_shape)
+        assert images.min() >= 0 and images.max() <= 1
+        assert model(x, y).shape == x.shape
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_loss_parts(name):
+    spec = zoo.get_spec(name)
+    model = zoo.create_model(name, pretrained=False).train()
+    x, y = batch_for(spec)
+    total, recon, kl = model.loss(x, y, beta=2.0)
+    assert total.ndim == recon.ndim == kl.ndim == 0
+    assert recon > 0 and kl >= 0
+    if spec.family == "ae":
+        assert kl == 0 and torch.equal(total, recon)
+    else:
+        torch.testing.assert_close(total, recon + 2.0 * kl)
+    total.backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sampling_is_deterministic_given_a_generator(name):
+    spec = zoo.get_spec(name)
+    model = zoo.create_model(name, pretrained=False)
+    x, y = batch_for(spec)
+    posterior = model.encode(x, y)
+    a = posterior.sample(torch.Generator().manual_seed(5))
+    b = posterior.sample(torch.Generator().manual_seed(5))
+    torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_inputs_are_clear_errors(name):
+    spec = zoo.get_spec(name)
+    model = zoo.create_model(name, pretrained=False)
+    x, y = batch_for(spec)
+    with pytest.raises(ValueError, match="shape"):
+        model.encode(torch.rand(2, 3, 28, 28), y[:2] if y is not None else None)
+    with pytest.raises(ValueError, match="latent codes"):
+        model.decode(torch.zeros(2, spec.latent_dim + 1), y[:2] if y is not None else None)
+    if spec.conditional:
+        with pytest.raises(ValueError, match="needs labels"):
+            model.encode(x)
+        with pytest.raises(ValueError, match=r"\[0, 9\]"):
+            model.decode(torch.zeros(1, spec.latent_dim), torch.tensor([10]))
+        with pytest.raises(ValueError, match="integer"):
+            model.decode(torch.zeros(1, spec.latent_dim), torch.tensor([1.0]))
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if zoo.get_spec(n).conditional])
+def test_cvae_decoder_depends_on_the_label(name):
+    spec = zoo.get_spec(name)
+    model = zoo.create_model(name, pretrained=False)
+    z = torch.zeros(2, spec.latent_dim)
+    a, b = model.decode(z, torch.tensor([0, 1])).unbind(0)
+    assert not torch.equal(a, b)

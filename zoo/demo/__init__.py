@@ -1,0 +1,1 @@
+"""UI-free logic of the Gradio app."""

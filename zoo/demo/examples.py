@@ -1,0 +1,83 @@
+"""The test-set examples the app shows: a few hundred images per dataset, shipped in the repository.
+
+`export_examples` writes `assets/examples/<dataset>.safetensors` (`images`: uint8 (N, 28, 28),
+`labels`: int64 (N,)) from the dataset's test split, once, so the app never downloads a dataset.
+The examples are balanced across classes and interleaved, so example i has label i % num_classes
+for the first few hundred: index 3 of MNIST is a 3, index 7 of Fashion-MNIST a sneaker.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..registry import REPO_ROOT
+
+EXAMPLES_DIR = REPO_ROOT / "assets" / "examples"
+EXPORT_SEED = 0  # which test images are picked; changing it changes every shared link
+
+
+@dataclass(frozen=True)
+class Examples:
+    dataset: str
+    images: np.ndarray  # (N, 28, 28) float32 in [0, 1], light strokes on dark
+    labels: np.ndarray  # (N,) int64
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def examples_path(dataset: str, folder: Path | None = None) -> Path:
+    return Path(folder or EXAMPLES_DIR) / f"{dataset}.safetensors"
+
+
+def export_examples(dataset: str, per_class: int = 80, folder: Path | None = None) -> Path:
+    """Pick `per_class` test images of every class (seeded), interleave the classes, write them."""
+    import torch
+    from safetensors.torch import save_file
+
+    from ..data import load_split
+
+    split = load_split(dataset, "test")
+    labels = split.labels.numpy()
+    rng = np.random.default_rng(EXPORT_SEED)
+    classes = np.unique(labels)
+    picks = []
+    for c in classes:
+        idx = np.flatnonzero(labels == c)
+        if len(idx) < per_class:
+            raise ValueError(f"{dataset}: class {c} has only {len(idx)} test images, fewer than per_class={per_class}")
+        picks.append(np.sort(rng.choice(idx, per_class, replace=False)))
+    order = np.stack(picks, axis=1).reshape(-1)  # (per_class * C,), classes interleaved: 0, 1, ..., C-1, 0, 1, ...
+    images = (split.images[order, 0] * 255).round().to(torch.uint8)  # (N, 28, 28)
+    path = examples_path(dataset, folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({"images": images.contiguous(), "labels": split.labels[order].contiguous()}, str(path),
+              metadata={"dataset": dataset, "source": split.source, "seed": str(EXPORT_SEED), "per_class": str(per_class)})
+    return path
+
+
+_cache: dict[str, Examples] = {}
+_lock = threading.Lock()
+
+
+def load_examples(dataset: str, folder: Path | None = None) -> Examples:
+    """The shipped examples of `dataset` (cached, read-only). A missing file is a clear error."""
+    key = str(examples_path(dataset, folder))
+    with _lock:
+        if key not in _cache:
+            from safetensors.numpy import load_file
+
+            path = examples_path(dataset, folder)
+            if not path.is_file():
+                raise FileNotFoundError(f"no examples for {dataset} at {path}; write them with `python -m zoo export-examples`")
+            tensors = load_file(str(path))
+            images = tensors["images"].astype(np.float32) / 255.0
+            images.setflags(write=False)
+            labels = tensors["labels"].astype(np.int64)
+            labels.setflags(write=False)
+            _cache[key] = Examples(dataset, images, labels)
+        return _cache[key]
