@@ -94,6 +94,12 @@ class ModelSpec:
     def bundled_dir(self) -> Path:
         return Path(self.weights_dir) if self.weights_dir else weights_root() / self.name
 
+    @property
+    def config(self) -> dict:
+        """The family constructor's full keyword arguments: `model_args` plus the dataset's input shape.
+        This is what `config.json` holds."""
+        return {**self.model_args, "input_shape": list(self.input_shape)}
+
     def model_class(self):
         """The family's class. Imported here, not at registration, so `import zoo` stays light."""
         from . import models

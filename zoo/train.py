@@ -20,7 +20,6 @@ from . import cards
 from .data import Split, load_split
 from .device import resolve_device
 from .registry import ModelSpec, get_spec
-from .weights import _full_args
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +78,7 @@ def train(
     test_split = test_split or load_split(spec.dataset, "test")
 
     torch.manual_seed(recipe.seed)
-    model = spec.model_class()(**_full_args(spec)).to(dev)
+    model = spec.model_class()(**spec.config).to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     shuffle = torch.Generator().manual_seed(recipe.seed)
     noise = torch.Generator(device=dev).manual_seed(recipe.seed + 1)

@@ -59,7 +59,7 @@ def load_weights(spec: ModelSpec, folder: Path, device: torch.device) -> torch.n
         config = json.loads(config_path.read_text())
     except (OSError, ValueError) as exc:
         raise ValueError(f"{spec.name}: cannot read {config_path}: {exc}") from exc
-    expected = _normalise(_full_args(spec))
+    expected = _normalise(spec.config)
     if _normalise({k: config.get(k) for k in expected}) != expected:
         raise ValueError(
             f"{spec.name}: {config_path} does not match the registered model: file has "
@@ -70,12 +70,6 @@ def load_weights(spec: ModelSpec, folder: Path, device: torch.device) -> torch.n
     except Exception as exc:
         raise ValueError(f"{spec.name}: the weights in {folder / WEIGHTS_FILE} do not fit the model: {_first_line(exc)}") from exc
     return model.to(device).eval()
-
-
-def _full_args(spec: ModelSpec) -> dict:
-    args = dict(spec.model_args)
-    args["input_shape"] = list(spec.input_shape)
-    return args
 
 
 def _normalise(d: dict) -> dict:
@@ -137,7 +131,7 @@ def create_model(name: str, pretrained: bool = True, device: str | torch.device 
     spec = get_spec(name)
     dev = resolve_device(device)
     if not pretrained:
-        return spec.model_class()(**_full_args(spec)).to(dev).eval()
+        return spec.model_class()(**spec.config).to(dev).eval()
 
     location = resolve_weights(spec)
 
