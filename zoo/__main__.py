@@ -124,6 +124,40 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="output folder (default: assets/examples)")
     p.set_defaults(func=cmd_export_examples)
 
+    def cmd_publish(args) -> int:
+        from .hub import publish
+
+        if args.repo_id and args.all:
+            raise SystemExit("--repo-id names one repo: publish one model with it, or use --all with --org")
+        for name in _names(args):
+            done = publish(name, repo_id=args.repo_id, org=args.org, private=args.private or None,
+                           allow_unmeasured=args.allow_unmeasured)
+            print(f"{name}: {done.url} at commit {done.commit}")
+            print(f'  pin it: hub_repo="{done.repo_id}", revision="{done.commit}", sha256="{done.sha256}"')
+        return 0
+
+    def cmd_deploy_space(args) -> int:
+        from .hub import deploy_space
+
+        url = deploy_space(args.space_id, hub_org=args.hub_org, private=args.private or None)
+        print(f"{url} ({'weights from the Hub org ' + args.hub_org if args.hub_org else 'bundled weights'})")
+        return 0
+
+    p = sub.add_parser("publish", help="upload a model's weights and card to the Hugging Face Hub")
+    p.add_argument("name", nargs="?", help="model name (see `python -m zoo list`)")
+    p.add_argument("--all", action="store_true", help="every model in the zoo")
+    p.add_argument("--org", help="Hub user or org: publishes to ORG/<model-name> (default: ZOO_HUB_ORG)")
+    p.add_argument("--repo-id", help="OWNER/NAME, for one model")
+    p.add_argument("--private", action="store_true", help="create the repo private")
+    p.add_argument("--allow-unmeasured", action="store_true", help="publish even if `zoo eval` has not measured it")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("deploy-space", help="create or update a Gradio Space running the app")
+    p.add_argument("--space-id", required=True, help="OWNER/NAME of the Space")
+    p.add_argument("--hub-org", help="load the weights from this Hub org instead of shipping them")
+    p.add_argument("--private", action="store_true", help="create the Space private")
+    p.set_defaults(func=cmd_deploy_space)
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:

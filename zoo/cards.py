@@ -52,7 +52,8 @@ def write_card(spec: ModelSpec, folder: Path, training: dict | None = None, metr
     return card
 
 
-def render_card(spec: ModelSpec, record: dict) -> ModelCard:
+def render_card(spec: ModelSpec, record: dict, hub_repo: str | None = None) -> ModelCard:
+    """The card for `spec` from its record; with `hub_repo`, as published there (loading snippet from the Hub)."""
     metrics = record.get("metrics") or {}
     training = record.get("training") or {}
     dataset_id = HUB_DATASET_IDS.get(spec.dataset, spec.dataset)
@@ -67,10 +68,25 @@ def render_card(spec: ModelSpec, record: dict) -> ModelCard:
         model_name=spec.name if eval_results else None, eval_results=eval_results or None,
         vae_zoo=record,
     )
-    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{_body(spec, training, metrics)}")
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{_body(spec, training, metrics, hub_repo)}")
 
 
-def _body(spec: ModelSpec, training: dict, metrics: dict) -> str:
+def _load_snippet(spec: ModelSpec, hub_repo: str | None) -> list[str]:
+    y = ", y" if spec.conditional else ""
+    decode = f"images = model.decode(model.encode(x{y}).mean{y})  # x: (B, 1, 28, 28) in [0, 1]"
+    if hub_repo is None:
+        return ["```python", "import zoo", f'model = zoo.create_model("{spec.name}")  # eval mode, on CUDA, MPS or CPU', decode, "```"]
+    cls = spec.model_class().__name__
+    lines = ["```python", f"from zoo.models import {cls}  # the vae-zoo library: https://github.com/vae-zoo/vae-zoo",
+             f'model = {cls}.from_pretrained("{hub_repo}", strict=True)  # eval mode', decode, "```"]
+    owner, _, repo_name = hub_repo.partition("/")
+    if repo_name == spec.name:
+        lines += ["", f"Or with the zoo, which falls back to its bundled copy offline: `ZOO_HUB_ORG={owner} python app.py`, "
+                  f'or `import zoo.hub; zoo.hub.set_hub_org("{owner}")` then `zoo.create_model("{spec.name}")`.']
+    return lines
+
+
+def _body(spec: ModelSpec, training: dict, metrics: dict, hub_repo: str | None = None) -> str:
     recipe = training.get("recipe") or vars(spec.recipe)
     family_text = {
         "ae": "a plain autoencoder (each input is a point in latent space)",
@@ -81,11 +97,7 @@ def _body(spec: ModelSpec, training: dict, metrics: dict) -> str:
         f"# {spec.name}", "", spec.description, "",
         f"`{spec.name}` is {family_text}, with a {spec.latent_dim}-dimensional latent space, trained on "
         f"**{spec.dataset}** images of shape {tuple(spec.input_shape)} in [0, 1] (light strokes on a dark background).",
-        "", "## Load it", "", "```python", "import zoo",
-        f'model = zoo.create_model("{spec.name}")  # eval mode, on CUDA, MPS or CPU',
-        "images = model.decode(model.encode(x" + (", y" if spec.conditional else "") + ").mean"
-        + (", y" if spec.conditional else "") + ")  # x: (B, 1, 28, 28) in [0, 1]",
-        "```", "",
+        "", "## Load it", "", *_load_snippet(spec, hub_repo), "",
         "## Data", "",
         f"- Dataset: {spec.dataset}" + (f" ({len(spec.label_names)} labels: {', '.join(spec.label_names)})" if spec.conditional else ""),
         f"- Source used for training: {training.get('data_source', 'not trained yet')}",

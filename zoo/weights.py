@@ -28,18 +28,28 @@ CARD_FILE = "README.md"
 @dataclass(frozen=True)
 class WeightsLocation:
     folder: Path
-    source: str  # shown to users: "bundled (weights/<name>)", later also hub:ORG/REPO@REV
+    source: str  # shown to users: "hub:OWNER/REPO@COMMIT", "cache:OWNER/REPO@COMMIT" or "bundled (weights/<name>)"
 
 
 def resolve_weights(spec: ModelSpec) -> WeightsLocation:
-    """The folder holding `spec`'s config.json and model.safetensors, and where it came from."""
+    """The folder holding `spec`'s config.json and model.safetensors, and where it came from.
+
+    Two sources: the Hub, when the spec names a repo or an org is set (`ZOO_HUB_ORG`,
+    `zoo.hub.set_hub_org`), through the Hugging Face cache; and the bundled copy, which is also
+    the fallback when the Hub cannot be used (see zoo/hub.py).
+    """
     folder = spec.bundled_dir
-    if not (folder / WEIGHTS_FILE).is_file():
+    bundled = WeightsLocation(folder, f"bundled ({_short(folder)})") if (folder / WEIGHTS_FILE).is_file() else None
+    from . import hub  # here, not at the top: zoo.hub imports this module
+
+    if hub.repo_for(spec):
+        return hub.locate(spec, fallback=bundled)
+    if bundled is None:
         raise FileNotFoundError(
             f"{spec.name}: no trained weights at {folder / WEIGHTS_FILE}; "
             f"train them with `python -m zoo train {spec.name}`"
         )
-    return WeightsLocation(folder, f"bundled ({_short(folder)})")
+    return bundled
 
 
 def _short(path: Path) -> str:
