@@ -425,3 +425,12 @@ ROUTES = [
     ({"GET"}, rf"/api/{KIND}/{REPO}(?:/revision/(?P<rev>[^/]+))?", _Handler.info),
     ({"GET", "HEAD"}, rf"/(?:(?P<prefix>datasets|spaces)/)?{REPO}/resolve/(?P<rev>[^/]+)/(?P<path>.+)", _Handler.resolve),
 ]
+
+
+if __name__ == "__main__":  # a local Hub to try the commands on: python tests/hubserver.py
+    server = HubServer()
+    print(f"HF_ENDPOINT={server.start()} HF_TOKEN={server.token}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()

@@ -48,6 +48,9 @@ from .registry import REPO_ROOT, ModelSpec, get_spec
 from .weights import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, WeightsLocation
 
 log = logging.getLogger(__name__)
+for _name in ("httpx2", "httpx"):  # one INFO line per HTTP request would drown the CLI's output, unless asked for
+    if logging.getLogger(_name).level == logging.NOTSET:
+        logging.getLogger(_name).setLevel(logging.WARNING)
 
 HUB_ORG_ENV = "ZOO_HUB_ORG"
 TIMEOUT_ENV = "ZOO_HUB_TIMEOUT"
@@ -353,11 +356,11 @@ def _is_connectivity(exc: BaseException) -> bool:
     return bool(names & {"TransportError", "TimeoutException", "TimeoutError", "ConnectError", "NetworkError"})
 
 
-def _describe(exc: BaseException, ep: str, timeout: float) -> str:
-    """A few words on why the Hub failed, for the one warning."""
+def _describe(exc: BaseException, ep: str, timeout: float | None = None) -> str:
+    """A few words on why the Hub failed, for the one warning or error."""
     names = {c.__name__ for c in type(exc).__mro__}
     if names & {"TimeoutException", "TimeoutError"}:
-        return f"{ep} did not answer within {timeout:g} s ({TIMEOUT_ENV})"
+        return f"{ep} did not answer within {timeout:g} s ({TIMEOUT_ENV})" if timeout else f"{ep} did not answer in time"
     if names & {"ConnectError", "NetworkError", "TransportError"}:
         return f"cannot connect to {ep}"
     if isinstance(exc, HfHubHTTPError) and exc.response is not None:
@@ -458,7 +461,7 @@ def _authenticated_api(token: str | None) -> HfApi:
             where = "from HF_TOKEN" if token == os.environ.get("HF_TOKEN") else "given"
             raise ValueError(f"the Hub at {api.endpoint} rejected the token {where} (HTTP {status}); set HF_TOKEN to a "
                              "valid token that can write, or run `hf auth login --force`") from None
-        raise ValueError(f"the Hub at {api.endpoint} failed: {_describe(exc, api.endpoint, 10)}") from None
+        raise ValueError(f"the Hub at {api.endpoint} failed: {_describe(exc, api.endpoint)}") from None
     except Exception as exc:
-        raise ValueError(f"cannot reach the Hub at {api.endpoint}: {_describe(exc, api.endpoint, 10)}") from None
+        raise ValueError(f"cannot reach the Hub at {api.endpoint}: {_describe(exc, api.endpoint)}") from None
     return api
