@@ -76,20 +76,24 @@ def errors_as_gr_error(fn):
     return wrapper
 
 
-class ImageUpload(gr.Image):
-    """gr.Image whose unreadable uploads (not an image, a decompression bomb) become a gr.Error
-    that says so, instead of a generic processing error."""
+def image_upload(**kwargs) -> gr.Image:
+    """A gr.Image whose unreadable uploads (not an image, a decompression bomb) become a gr.Error
+    that says so, instead of a generic processing error. (Wrapping the instance's preprocess, not
+    subclassing: Gradio writes a .pyi stub next to every module that subclasses a component.)"""
+    component = gr.Image(**kwargs)
+    preprocess = component.preprocess
 
-    is_template = True
-
-    def preprocess(self, payload):
+    def checked_preprocess(payload):
         try:
-            return super().preprocess(payload)
+            return preprocess(payload)
         except gr.Error:
             raise
         except Exception as exc:  # PIL.UnidentifiedImageError, DecompressionBombError, ...
             raise gr.Error(f"the upload could not be read as an image ({type(exc).__name__}); "
                            "use a PNG, JPEG or WebP file", print_exception=False) from exc
+
+    component.preprocess = checked_preprocess
+    return component
 
 
 @dataclass
@@ -116,7 +120,7 @@ def input_picker(zd: Demo, title: str, dataset: str, index: int, key: str) -> Pi
             gallery = gr.Gallery(zd.example_gallery(dataset), columns=10, height=150, allow_preview=False, show_label=False,
                                  object_fit="contain", elem_classes="pixelated", elem_id=f"{key}-gallery")
             example_index = gr.Number(index, precision=0, minimum=0, label="example index (click one above)", elem_id=f"{key}-index")
-        upload = ImageUpload(type="filepath", image_mode=None, sources=["upload", "clipboard"], label="upload (grey image, ≤ 5 MB)",
+        upload = image_upload(type="filepath", image_mode=None, sources=["upload", "clipboard"], label="upload (grey image, ≤ 5 MB)",
                              visible=False, height=200, elem_id=f"{key}-upload")
         sketch = gr.Sketchpad(label="draw (dark strokes on white)", visible=False, canvas_size=(280, 280), height=320,
                               brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=18),
@@ -190,7 +194,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                                                  elem_classes="pixelated", elem_id="rec-gallery")
                         rec_table = gr.Dataframe(headers=["model", "latent", "recon (nats)", "KL (nats)", "total (nats)"],
                                                  interactive=False, label="loss parts, per image", elem_id="rec-table")
-                        rec_posterior = gr.Image(label="posterior q(z|x): μ ± σ per dimension", format="png", interactive=False,
+                        rec_posterior = gr.Image(label="posterior q(z|x): μ ± σ per dimension", format="png", interactive=False, show_label=False,
                                                  elem_id="rec-posterior")
                         rec_info = gr.Markdown(elem_id="rec-info")
 
@@ -278,8 +282,9 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                     map_ellipses = gr.Checkbox(False, label="σ ellipses", elem_id="map-ellipses")
                     map_button = gr.Button("Draw maps", variant="primary", elem_id="map-run")
                 with gr.Row():
-                    map_left_img = gr.Image(label="left", format="png", interactive=False, elem_id="map-left-img")
-                    map_right_img = gr.Image(label="right", format="png", interactive=False, elem_id="map-right-img")
+                    map_left_img = gr.Image(label="left map", format="png", interactive=False, show_label=False, elem_id="map-left-img")
+                    map_right_img = gr.Image(label="right map", format="png", interactive=False, show_label=False,
+                                             elem_id="map-right-img")
                     with gr.Column():
                         map_decoded = gr.Image(label="decoded at the clicked point", format="png", interactive=False,
                                                height=200, width=200, elem_classes="pixelated", elem_id="map-decoded")
@@ -317,7 +322,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
             picked = zd.pick(dataset, source, example_index, upload, sketch)
             names = list(models or zd.models(dataset=dataset))
             out = zd.reconstruct(names, picked, label)
-            info = "\n\n---\n\n".join(zd.model_info(n) for n in names)
+            info = "\n\n".join(zd.model_info(n) for n in names)
             return im.enlarge(picked.image), out["gallery"], out["table"], out["posterior"], info
 
         @errors_as_gr_error
@@ -354,7 +359,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
             for name in (left, right):
                 if zd.spec(name).dataset != dataset:
                     raise ValueError(f"{name} is trained on {zd.spec(name).dataset}, not {dataset}: choose models of one dataset")
-            info = zd.model_info(left) + "\n\n---\n\n" + zd.model_info(right)
+            info = zd.model_info(left) + "\n\n" + zd.model_info(right)
             return zd.latent_map(left, ellipses).image, zd.latent_map(right, ellipses).image, info
 
         def map_click(name, ellipses, evt: gr.SelectData):

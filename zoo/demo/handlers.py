@@ -150,14 +150,12 @@ class Demo:
         except FileNotFoundError:
             source = "missing: train it with `python -m zoo train " + name + "`"
         metrics = read_record(spec.bundled_dir).get("metrics", {}) if spec.bundled_dir.is_dir() else {}
-        lines = [f"**{name}** — {spec.family.upper()} on {spec.dataset}, {spec.latent_dim}-D latent"
-                 + (f", conditional on {len(spec.label_names)} labels" if spec.conditional else ""),
-                 "", spec.description, "", f"Weights: {source}"]
+        head = (f"**{name}** · {spec.family.upper()} · {spec.dataset} · {spec.latent_dim}-D latent"
+                + (f" · conditional on {len(spec.label_names)} labels" if spec.conditional else "") + f" · weights: {source}")
         shown = [(METRICS[k][0], v) for k, v in metrics.items() if k in METRICS and isinstance(v, (int, float))]
-        if shown:
-            lines += ["", " · ".join(f"{label}: {_fmt(value)}" for label, value in shown)]
-        else:
-            lines += ["", "Metrics: not measured yet (`python -m zoo eval " + name + "`)."]
+        measured = (" · ".join(f"{label}: {_fmt(value)}" for label, value in shown) if shown
+                    else f"metrics: not measured yet (`python -m zoo eval {name}`)")
+        lines = [head, "", f"{spec.description} {measured}"]
         return "\n".join(lines)
 
     # -----------------------------------------------------------------------------------------

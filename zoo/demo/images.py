@@ -308,7 +308,7 @@ def save_gif(frames: np.ndarray, folder: Path, duration_ms: int = 80) -> Path:
 class MapFrame:
     """The pixel <-> latent transform of a drawn latent map: a square plot of [lo, hi]² inside margins."""
 
-    def __init__(self, lo: float, hi: float, size: int = 400, margin: int = 34):
+    def __init__(self, lo: float, hi: float, size: int = 440, margin: int = 36):
         self.lo, self.hi, self.size, self.margin = float(lo), float(hi), size, margin
 
     @property
