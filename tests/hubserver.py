@@ -286,8 +286,8 @@ class _Handler(BaseHTTPRequestHandler):
         payload = self._json_body()
         repo_type = payload.get("type") or "model"
         repo_id = f"{payload.get('organization') or user}/{payload['name']}"
-        if self.hub.repo(repo_id, repo_type) is not None:
-            return self._json({"error": f"You already created this {repo_type} repo", "url": f"{self.hub.url}/{repo_id}"}, 409)
+        if (existing := self.hub.repo(repo_id, repo_type)) is not None:
+            return self._json({"error": f"You already created this {repo_type} repo", "url": self._repo_url(existing)}, 409)
         repo = self.hub.create_repo(repo_id, repo_type, bool(payload.get("private")) or payload.get("visibility") == "private",
                                     payload.get("sdk"))
         self._json({"url": self._repo_url(repo), "name": repo_id, "id": repo_id})

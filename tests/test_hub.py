@@ -21,6 +21,7 @@ import zoo
 from zoo import hub
 from zoo.__main__ import main as cli
 from zoo.cards import write_card
+from zoo.models import VAE
 from zoo.weights import model_cache, resolve_weights
 
 from hubserver import HubServer  # tests/ is on sys.path, as pytest puts it there
@@ -104,6 +105,9 @@ def test_publish_then_load_is_bit_equal(server):
     cached = resolve_weights(zoo.get_spec(NAME)).folder
     assert Path(hub.cache_dir()) in cached.parents  # the standard HF cache layout
     assert (cached / "model.safetensors").read_bytes() == bundled_file().read_bytes()
+    # the card's snippet, offline from that cache: the published config.json is what the mixin needs
+    snippet_model = VAE.from_pretrained(done.repo_id, strict=True, cache_dir=hub.cache_dir(), local_files_only=True)
+    assert all(torch.equal(v, expected[k]) for k, v in snippet_model.state_dict().items())
 
 
 def test_published_card_has_model_index_recipe_and_snippet(server):
@@ -312,6 +316,12 @@ def test_publish_with_a_wrong_token_is_a_clear_error(server, monkeypatch, capsys
     assert server.repo(f"{ORG}/{NAME}") is None
 
 
+def test_publish_refused_by_the_hub_is_a_clear_error(server):
+    server.fail("/api/repos/create", status=403)
+    with pytest.raises(ValueError, match=f"publishing {NAME} to {ORG}/{NAME}: the Hub answered HTTP 403.*write access"):
+        hub.publish(NAME, org=ORG)
+
+
 # ---------------------------------------------------------------------------------------------
 # The Space
 
@@ -335,7 +345,7 @@ def test_deploy_space_with_bundled_weights_then_from_the_hub(server, tmp_path):
     assert not {"notes.txt", "tests/test_x.py", "zoo/__pycache__/x.pyc"} & files
 
     (root / "plugins/mnist.py").unlink()
-    hub.deploy_space(space, hub_org=ORG, root=root)
+    assert hub.deploy_space(space, hub_org=ORG, root=root) == url
     files = set(server.files(space, repo_type="space"))
     assert f"weights/{NAME}/model.safetensors" not in files and "plugins/mnist.py" not in files
     assert "weights/_classifiers/mnist/config.json" in files

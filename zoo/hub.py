@@ -29,6 +29,7 @@ import shutil
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,8 +170,8 @@ def locate(spec: ModelSpec, fallback: WeightsLocation | None) -> WeightsLocation
     if COMMIT_HASH.fullmatch(revision):  # a pinned commit never changes: a verified cached copy is the Hub's
         try:
             folder = _cached(repo, revision, spec)
-        except HubUnavailable as exc:
-            log.warning("%s: %s", spec.name, exc)
+        except HubUnavailable as exc:  # removed from the cache: downloaded again below
+            log.info("%s: %s", spec.name, exc)
             folder = None
         if folder is not None:
             return _remember(key, WeightsLocation(folder, f"hub:{repo}@{revision}"), ok=True)
@@ -367,7 +368,8 @@ def _describe(exc: BaseException, ep: str, timeout: float | None = None) -> str:
         status = exc.response.status_code
         kind = {"RepositoryNotFoundError": "repository not found", "RevisionNotFoundError": "revision not found",
                 "RemoteEntryNotFoundError": "file not found"}.get(type(exc).__name__, exc.response.reason_phrase)
-        return f"HTTP {status}: {kind}"
+        said = (exc.server_message or "").strip().splitlines()
+        return f"HTTP {status}: {kind}" + (f" ({said[0]})" if said and said[0].lower() != str(kind).lower() else "")
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
@@ -410,8 +412,8 @@ def publish(name: str, *, repo_id: str | None = None, org: str | None = None, pr
         raise ValueError(f"{name}: its card has no metrics yet, so the Hub card would have no eval results; "
                          f"run `python -m zoo eval {name}` first (or pass --allow-unmeasured)")
     api = _authenticated_api(token)
-    api.create_repo(repo_id, private=private, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="zoo-publish-") as staging:
+    with tempfile.TemporaryDirectory(prefix="zoo-publish-") as staging, _as_value_error(f"publishing {name} to {repo_id}"):
+        api.create_repo(repo_id, private=private, exist_ok=True)
         for filename in (CONFIG_FILE, WEIGHTS_FILE):
             shutil.copyfile(folder / filename, Path(staging) / filename)
         render_card(spec, record, hub_repo=repo_id).save(Path(staging) / CARD_FILE)
@@ -431,17 +433,33 @@ def deploy_space(space_id: str, *, hub_org: str | None = None, private: bool | N
     if not (root / "app.py").is_file():
         raise FileNotFoundError(f"no app.py in {root}: the Space runs the app, so it must be there")
     api = _authenticated_api(token)
-    url = api.create_repo(space_id, repo_type="space", space_sdk="gradio", private=private, exist_ok=True)
-    shipped = SPACE_FILES + (SPACE_CLASSIFIERS if hub_org else SPACE_WEIGHTS)
-    # Files under the shipped folders that are gone locally (or weights now loaded from the Hub) are removed.
-    api.upload_folder(repo_id=space_id, repo_type="space", folder_path=root, allow_patterns=shipped,
-                      ignore_patterns=SPACE_IGNORE, delete_patterns=["zoo/*", "plugins/*", "assets/*", "weights/*"],
-                      commit_message="Deploy vae-zoo" + (f" (weights from {hub_org})" if hub_org else ""))
-    if hub_org:
-        api.add_space_variable(space_id, HUB_ORG_ENV, hub_org, description="load the zoo's weights from this Hub org")
-    elif HUB_ORG_ENV in api.get_space_variables(space_id):
-        api.delete_space_variable(space_id, HUB_ORG_ENV)
+    with _as_value_error(f"deploying the Space {space_id}"):
+        url = api.create_repo(space_id, repo_type="space", space_sdk="gradio", private=private, exist_ok=True)
+        shipped = SPACE_FILES + (SPACE_CLASSIFIERS if hub_org else SPACE_WEIGHTS)
+        # Files under the shipped folders that are gone locally (or weights now loaded from the Hub) are removed.
+        api.upload_folder(repo_id=space_id, repo_type="space", folder_path=root, allow_patterns=shipped,
+                          ignore_patterns=SPACE_IGNORE, delete_patterns=["zoo/*", "plugins/*", "assets/*", "weights/*"],
+                          commit_message="Deploy vae-zoo" + (f" (weights from {hub_org})" if hub_org else ""))
+        if hub_org:
+            api.add_space_variable(space_id, HUB_ORG_ENV, hub_org, description="load the zoo's weights from this Hub org")
+        elif HUB_ORG_ENV in api.get_space_variables(space_id):
+            api.delete_space_variable(space_id, HUB_ORG_ENV)
     return str(url)
+
+
+@contextmanager
+def _as_value_error(doing: str):
+    """Hub errors while writing become ValueErrors that say what failed, for the CLI to print."""
+    try:
+        yield
+    except HfHubHTTPError as exc:
+        status = exc.response.status_code if exc.response is not None else None
+        hint = "; does the token have write access to that namespace?" if status in (401, 403) else ""
+        raise ValueError(f"{doing}: the Hub answered {_describe(exc, endpoint())}{hint}") from None
+    except ValueError:
+        raise
+    except Exception as exc:  # the network, mostly: say what, not a traceback
+        raise ValueError(f"{doing}: {_describe(exc, endpoint())}") from None
 
 
 def _authenticated_api(token: str | None) -> HfApi:
