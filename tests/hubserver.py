@@ -367,7 +367,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if value.get("parentCommit") and head and value["parentCommit"] != head.oid:
                     return self._error(412, "A commit has happened since. Please refresh and try again.")
             elif key == "file":
-                added[value["path"]] = base64.b64decode(value["content"]) if value.get("encoding") == "base64" else value["content"].encode()
+                content = value["content"]
+                added[value["path"]] = base64.b64decode(content) if value.get("encoding") == "base64" else content.encode()
             elif key == "deletedFile":
                 if head is None or value["path"] not in head.files:
                     return self._error(404, "A file with this name doesn't exist", "EntryNotFound")

@@ -75,7 +75,8 @@ def _load_snippet(spec: ModelSpec, hub_repo: str | None) -> list[str]:
     y = ", y" if spec.conditional else ""
     decode = f"images = model.decode(model.encode(x{y}).mean{y})  # x: (B, 1, 28, 28) in [0, 1]"
     if hub_repo is None:
-        return ["```python", "import zoo", f'model = zoo.create_model("{spec.name}")  # eval mode, on CUDA, MPS or CPU', decode, "```"]
+        create = f'model = zoo.create_model("{spec.name}")  # eval mode, on CUDA, MPS or CPU'
+        return ["```python", "import zoo", create, decode, "```"]
     cls = spec.model_class().__name__
     lines = ["```python", f"from zoo.models import {cls}  # the vae-zoo library: https://github.com/vae-zoo/vae-zoo",
              f'model = {cls}.from_pretrained("{hub_repo}", strict=True)  # eval mode', decode, "```"]
