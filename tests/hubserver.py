@@ -11,13 +11,16 @@ Point `HF_ENDPOINT` (or `endpoint=`) at `HubServer.start()` and the real client 
   POST /api/{models,spaces}/REPO/commit/REV                  NDJSON: header, file, deletedFile, deletedFolder
   GET|POST|DELETE /api/spaces/REPO/variables                 Space variables
   HEAD|GET [/spaces]/REPO/resolve/REV/PATH                   ETag, X-Repo-Commit, Content-Length, Range
+  HEAD|GET /cdn/SHA256/NAME                                  LFS files' content, on another host name
 
 Errors carry the Hub's `X-Error-Code` (RepoNotFound, RevisionNotFound, EntryNotFound), so the
 client raises its own error types. `fail()` injects faults (a status, a delay, a corrupted body)
 on matching paths, and every request is logged in `requests` so tests can count them.
 
-Files are stored whole in memory; model.safetensors answers with its sha256 as ETag, as the
-Hub does for LFS files (others get their git blob sha1).
+Files are stored whole in memory. LFS files (*.safetensors) are answered as the Hub does: `resolve`
+redirects (302) to a CDN address on another host name (localhost instead of 127.0.0.1, so the
+client treats it as off-Hub), with the sha256 as X-Linked-Etag and the size as X-Linked-Size; other
+files are served directly, with their git blob sha1 as ETag.
 """
 
 from __future__ import annotations
@@ -45,10 +48,6 @@ NOW = "2026-01-01T00:00:00.000Z"
 
 def git_sha1(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def etag_of(path: str, data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest() if path.endswith(LFS_SUFFIXES) else git_sha1(data)
 
 
 @dataclass
@@ -88,6 +87,7 @@ class HubServer:
         self.tokens = {token: user}
         self.token = token
         self.repos: dict[tuple[str, str], Repo] = {}
+        self.blobs: dict[str, bytes] = {}  # sha256 -> content of LFS files, served by /cdn/
         self.requests: list[tuple[str, str]] = []  # (method, path), in order
         self.faults: list[Fault] = []
         self._lock = threading.RLock()
@@ -148,6 +148,7 @@ class HubServer:
             for path in deleted:
                 files.pop(path, None)
             files.update(added)
+            self.blobs.update({hashlib.sha256(d).hexdigest(): d for p, d in added.items() if p.endswith(LFS_SUFFIXES)})
             self._counter += 1
             digest = hashlib.sha1(f"{repo.repo_id}\n{head}\n{message}\n{self._counter}".encode())
             for path in sorted(files):
@@ -401,8 +402,22 @@ class _Handler(BaseHTTPRequestHandler):
         if path not in c.files:
             return self._error(404, "Entry not found", "EntryNotFound", {"X-Repo-Commit": c.oid})
         data = c.files[path]
-        headers = {"Content-Type": "application/octet-stream", "X-Repo-Commit": c.oid,
-                   "ETag": f'"{etag_of(path, data)}"', "Accept-Ranges": "bytes"}
+        if path.endswith(LFS_SUFFIXES):
+            oid = hashlib.sha256(data).hexdigest()
+            port = self.hub.url.rsplit(":", 1)[1]
+            headers = {"Location": f"http://localhost:{port}/cdn/{oid}/{path.rsplit('/', 1)[-1]}", "X-Repo-Commit": c.oid,
+                       "X-Linked-Etag": f'"{oid}"', "X-Linked-Size": str(len(data)), "ETag": f'"{git_sha1(data)}"'}
+            return self._send(302, b"", headers, head_only=method == "HEAD")
+        self._serve(method, data, {"X-Repo-Commit": c.oid, "ETag": f'"{git_sha1(data)}"'})
+
+    def cdn(self, method, oid, name):
+        data = self.hub.blobs.get(oid)
+        if data is None:
+            return self._error(404, "NoSuchKey")
+        self._serve(method, data, {"ETag": f'"{oid}"'})
+
+    def _serve(self, method: str, data: bytes, headers: dict) -> None:
+        headers = {"Content-Type": "application/octet-stream", "Accept-Ranges": "bytes", **headers}
         status, body = 200, data
         if self.corrupt:
             body = bytes(b ^ 0xFF for b in data[:64]) + data[64:]  # same size, different bytes
@@ -425,6 +440,7 @@ ROUTES = [
     ({"GET"}, rf"/api/{KIND}/{REPO}/tree/(?P<rev>[^/]+)(?:/(?P<path>.*))?", _Handler.tree),
     ({"GET"}, rf"/api/{KIND}/{REPO}(?:/revision/(?P<rev>[^/]+))?", _Handler.info),
     ({"GET", "HEAD"}, rf"/(?:(?P<prefix>datasets|spaces)/)?{REPO}/resolve/(?P<rev>[^/]+)/(?P<path>.+)", _Handler.resolve),
+    ({"GET", "HEAD"}, r"/cdn/(?P<oid>[0-9a-f]{64})/(?P<name>[^/]+)", _Handler.cdn),
 ]
 
 

@@ -176,8 +176,8 @@ def test_cache_is_reused_without_a_second_download(server):
     first = fresh_lookup()
     second = fresh_lookup()
     assert first == second and first.source.startswith("hub:")
-    assert server.count("GET", "/resolve/") == 3  # config.json, model.safetensors, README.md: once each
-    assert server.count("GET", "model.safetensors") == 1
+    assert [server.count("GET", f) for f in ("config.json", "model.safetensors", "README.md")] == [1, 1, 1]
+    assert server.count("GET", "/cdn/") == 1  # the weights, from the CDN the Hub redirects to, once
 
 
 def test_a_resolved_model_is_remembered_in_the_process(server):
