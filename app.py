@@ -89,7 +89,7 @@ def image_upload(**kwargs) -> gr.Image:
         except gr.Error:
             raise
         except Exception as exc:  # PIL.UnidentifiedImageError, DecompressionBombError, ...
-            raise gr.Error(f"the upload could not be read as an image ({type(exc).__name__}); "
+            raise gr.Error(f"the upload is not an image that can be read ({type(exc).__name__}: {exc}); "
                            "use a PNG, JPEG or WebP file", print_exception=False) from exc
 
     component.preprocess = checked_preprocess
@@ -184,7 +184,8 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                     with gr.Column(scale=2):
                         rec_dataset = gr.Dropdown(datasets, value=first_dataset, label="dataset", elem_id="rec-dataset")
                         rec_models = gr.Dropdown(zd.models(dataset=first_dataset), value=zd.models(dataset=first_dataset),
-                                                 multiselect=True, label="models (all that fit by default)", elem_id="rec-models")
+                                                 multiselect=True, allow_custom_value=True, label="models (all that fit by default)",
+                                                 elem_id="rec-models")
                         rec_label = gr.Dropdown([AUTO] + _labels(first_dataset), value=AUTO, allow_custom_value=True,
                                                 label="label given to conditional models (auto: the example's, else the model's best guess)")
                         rec_in = input_picker(zd, "input", first_dataset, 0, "rec")
@@ -276,9 +277,10 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                             "**Click a map** to decode the code there.")
                 with gr.Row():
                     map_dataset = gr.Dropdown(datasets, value=first_dataset, label="dataset", elem_id="map-dataset")
-                    map_left = gr.Dropdown(zd.models(dataset=first_dataset), value=two_d[0], label="left model", elem_id="map-left")
+                    map_left = gr.Dropdown(zd.models(dataset=first_dataset), value=two_d[0], label="left model", allow_custom_value=True,
+                                           elem_id="map-left")
                     map_right = gr.Dropdown(zd.models(dataset=first_dataset), value=two_d[min(1, len(two_d) - 1)],
-                                            label="right model", elem_id="map-right")
+                                            label="right model", allow_custom_value=True, elem_id="map-right")
                     map_ellipses = gr.Checkbox(False, label="σ ellipses", elem_id="map-ellipses")
                     map_button = gr.Button("Draw maps", variant="primary", elem_id="map-run")
                 with gr.Row():

@@ -34,3 +34,21 @@ def isolated_registry():
     for name in set(sys.modules) - modules:
         if name.startswith("zoo_plugins.") or name.startswith("fake_zoo_plugin"):
             del sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    """The Gradio app (app.py) serving on 127.0.0.1 at a free port, for the module's tests."""
+    import socket
+
+    import app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = app.build_demo()
+    app.launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()

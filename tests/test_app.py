@@ -1,0 +1,210 @@
+"""app.py: builds without launching, and every endpoint works through gradio_client against the
+app served on 127.0.0.1 (the `app_url` fixture), including the errors users can cause."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import zoo
+from zoo.demo import make_link, read_link
+
+gradio_client = pytest.importorskip("gradio_client")
+from gradio_client import Client, handle_file  # noqa: E402
+
+ENDPOINTS = ["/reconstruct", "/sample", "/interpolate", "/swap_labels", "/latent_map", "/traverse"]
+MODELS = zoo.list_models()
+
+
+def has_weights(name: str) -> bool:
+    try:
+        zoo.resolve_weights(zoo.get_spec(name))
+        return True
+    except FileNotFoundError:
+        return False
+
+
+ALL_TRAINED = all(has_weights(n) for n in MODELS)
+TRAINED = [pytest.param(n, marks=pytest.mark.skipif(not has_weights(n), reason=f"{n} has no trained weights yet")) for n in MODELS]
+needs_all_weights = pytest.mark.skipif(not ALL_TRAINED, reason="the app's default views need every model's weights")
+
+
+@pytest.fixture(scope="module")
+def client(app_url) -> Client:
+    return Client(app_url, verbose=False, download_files=True)
+
+
+def save(tmp_path: Path, name: str, array: np.ndarray, mode: str | None = None) -> str:
+    path = tmp_path / name
+    Image.fromarray(array, mode=mode).save(path)
+    return str(path)
+
+
+def ring(size: int = 64) -> np.ndarray:
+    ys, xs = np.indices((size, size))
+    r = np.hypot(ys - size / 2, xs - size / 2)
+    return np.where((r > size * 0.2) & (r < size * 0.3), 0, 255).astype(np.uint8)
+
+
+def image_of(path) -> np.ndarray:
+    return np.asarray(Image.open(path))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_build_demo_builds_without_launching():
+    import gradio as gr
+
+    import app
+
+    demo = app.build_demo()
+    assert isinstance(demo, gr.Blocks) and not demo.is_running
+    names = {fn.api_name for fn in demo.fns.values()}
+    assert {e.lstrip("/") for e in ENDPOINTS} <= names
+
+
+def test_a_new_plugin_appears_in_every_tab_that_fits(isolated_registry):
+    import app
+
+    @zoo.register_model("cvae_conv_z3.mnist")
+    def _():
+        return zoo.ModelSpec(family="cvae", dataset="mnist", model_args=dict(latent_dim=3, num_classes=10))
+
+    demo = app.build_demo()
+    dropdowns = {c.elem_id: c for c in demo.blocks.values() if getattr(c, "elem_id", None)}
+    for elem_id in ("smp-model", "itp-model", "swp-model", "trv-model"):
+        assert "cvae_conv_z3.mnist" in [value for _, value in dropdowns[elem_id].choices], elem_id
+
+
+def test_the_api_lists_the_six_endpoints(client):
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert set(ENDPOINTS) <= set(api)
+    for endpoint in ENDPOINTS:  # everything but the images has a default
+        required = [p["parameter_name"] for p in api[endpoint]["parameters"] if not p["parameter_has_default"]]
+        assert required == [], (endpoint, required)
+
+
+@needs_all_weights
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_every_endpoint_works_with_its_defaults(client, endpoint):
+    result = client.predict(api_name=endpoint)
+    assert isinstance(result, tuple) and len(result) >= 3
+    assert Path(result[0]).is_file()
+
+
+@pytest.mark.parametrize("name", TRAINED)
+def test_sample_and_traverse_every_model(client, name):
+    grid, caption, manifold, info = client.predict(model=name, grid_size=3, seed=5, temperature=1.0, api_name="/sample")
+    assert image_of(grid).ndim == 2 and "seed 5" in caption and name in info
+    out = client.predict(model=name, label="auto", source="example", example_index=2, api_name="/traverse")
+    preview, decoded, grid = out[:3]
+    assert image_of(decoded).shape == (112, 112)
+
+
+@pytest.mark.parametrize("name", [p for p in TRAINED if zoo.get_spec(p.values[0]).conditional])
+def test_swap_labels_every_conditional_model(client, name):
+    a, b, row, swapped, caption, info = client.predict(model=name, label="auto", a_index=3, b_index=5, api_name="/swap_labels")
+    assert len(row) == len(zoo.get_spec(name).label_names)
+    assert image_of(swapped).shape == (112, 112)
+
+
+@pytest.mark.parametrize("name", TRAINED)
+def test_interpolate_every_model(client, name):
+    a, b, frame, strip, gif, t_update, info = client.predict(model=name, path="spherical", steps=6, a_index=0, b_index=9, t=1.0,
+                                                             api_name="/interpolate")
+    assert Image.open(gif).format == "GIF" and Image.open(gif).n_frames > 1  # PIL merges repeated frames
+    assert image_of(frame).shape == (112, 112)
+
+
+@pytest.mark.parametrize("dataset", sorted({zoo.get_spec(n).dataset for n in MODELS}))
+def test_latent_map_every_dataset(client, dataset):
+    names = [n for n in MODELS if zoo.get_spec(n).dataset == dataset]
+    if not all(has_weights(n) for n in names[:2]):
+        pytest.skip(f"{dataset}: models without weights")
+    left, right, info = client.predict(dataset=dataset, left=names[0], right=names[-1], ellipses=True, api_name="/latent_map")
+    assert image_of(left).shape == image_of(right).shape
+
+
+@pytest.mark.parametrize("name", TRAINED)
+def test_reconstruct_an_upload(client, tmp_path, name):
+    spec = zoo.get_spec(name)
+    out = client.predict(dataset=spec.dataset, models=[name], source="upload", upload=handle_file(save(tmp_path, "ring.png", ring())),
+                         api_name="/reconstruct")
+    preview, gallery, table = out[:3]
+    assert image_of(preview).shape == (112, 112) and len(gallery) == 1 and table["data"][0][0] == name
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input: a clear error, and the app keeps serving
+
+
+BAD_UPLOADS = {
+    "not an image": lambda p: (p / "notes.png").write_text("hello") and str(p / "notes.png"),
+    "too small": lambda p: save(p, "dot.png", np.zeros((1, 1), np.uint8)),
+    "colour": lambda p: save(p, "red.png", np.dstack([np.full((32, 32), 255, np.uint8), *[np.zeros((32, 32), np.uint8)] * 2])),
+    "transparent": lambda p: save(p, "rgba.png", np.dstack([ring(32)] * 3 + [np.full((32, 32), 100, np.uint8)])),
+    "16": lambda p: save(p, "deep.png", np.full((32, 32), 40000, np.uint16), "I;16"),
+    "too large": lambda p: save(p, "wide.png", np.zeros((8, 5000), np.uint8)),
+}
+
+
+@pytest.mark.parametrize("message", list(BAD_UPLOADS))
+def test_bad_uploads_get_a_clear_error(client, tmp_path, message):
+    path = BAD_UPLOADS[message](tmp_path)
+    with pytest.raises(Exception, match=message):
+        client.predict(source="upload", upload=handle_file(path), api_name="/reconstruct")
+
+
+def test_an_upload_over_the_size_limit_is_refused(client, tmp_path):
+    noise = np.random.default_rng(0).integers(0, 256, (2400, 2400), dtype=np.uint8)  # noise does not compress: ~5.8 MB
+    path = save(tmp_path, "big.png", noise)
+    assert Path(path).stat().st_size > 5_000_000
+    with pytest.raises(Exception):
+        client.predict(source="upload", upload=handle_file(path), api_name="/reconstruct")
+
+
+@pytest.mark.parametrize("kwargs, endpoint, message", [
+    (dict(source="draw"), "/reconstruct", "sketch is empty"),
+    (dict(source="upload"), "/traverse", "no image uploaded"),
+    (dict(model="not_a_model.mnist"), "/sample", "not_a_model.mnist"),
+    (dict(grid_size=99), "/sample", "99"),
+    (dict(seed=-3), "/sample", "-3"),
+    (dict(temperature=7), "/sample", "7"),
+    (dict(example_index=5000), "/traverse", "5000"),
+    (dict(steps=1), "/interpolate", "1"),
+    (dict(t=2), "/interpolate", "2"),
+    (dict(label="Spaceship"), "/swap_labels", "Spaceship"),
+    (dict(model=[m for m in MODELS if not zoo.get_spec(m).conditional][0]), "/swap_labels", "not in the list|not conditional"),
+])
+def test_bad_values_get_a_clear_error(client, kwargs, endpoint, message):
+    with pytest.raises(Exception, match=message):
+        client.predict(api_name=endpoint, **kwargs)
+
+
+@pytest.mark.parametrize("name", TRAINED[:1])
+def test_the_app_keeps_serving_after_errors(client, name):
+    for _ in range(3):
+        with pytest.raises(Exception):
+            client.predict(model="nope", api_name="/sample")
+    grid, *_ = client.predict(model=name, grid_size=2, api_name="/sample")
+    assert Path(grid).is_file()
+
+
+# ---------------------------------------------------------------------------------------------
+# Links
+
+
+@pytest.mark.parametrize("name", TRAINED)
+def test_link_round_trip_gives_the_same_pictures(client, name):
+    settings = dict(model=name, n=4, seed=11, temp=0.7, label="each")
+    first = client.predict(model=name, grid_size=4, seed=11, temperature=0.7, label="each", api_name="/sample")
+    _, params, notes = read_link(dict(parse_qsl(make_link("sample", **settings))))
+    assert notes == [] and params == settings
+    again = client.predict(model=params["model"], grid_size=params["n"], seed=params["seed"], temperature=params["temp"],
+                           label=params["label"], api_name="/sample")
+    assert np.array_equal(image_of(first[0]), image_of(again[0]))
