@@ -345,6 +345,12 @@ def test_deploy_space_with_bundled_weights_then_from_the_hub(server, tmp_path):
     assert not {"notes.txt", "tests/test_x.py", "zoo/__pycache__/x.pyc"} & files
 
     (root / "plugins/mnist.py").unlink()
+    with pytest.raises(ValueError, match=f"lacks .*{NAME}.*python -m zoo publish --all --org {ORG}"):
+        hub.deploy_space(space, hub_org=ORG, root=root)  # nothing published yet: the Space would have no weights
+    hub.publish(NAME, org=ORG)
+    for other in zoo.list_models():
+        if other != NAME:
+            server.commit(server.create_repo(f"{ORG}/{other}"), "seed", {"model.safetensors": b"weights"}, [])
     assert hub.deploy_space(space, hub_org=ORG, root=root) == url
     files = set(server.files(space, repo_type="space"))
     assert f"weights/{NAME}/model.safetensors" not in files and "plugins/mnist.py" not in files

@@ -45,7 +45,7 @@ from huggingface_hub import (
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 from huggingface_hub.file_download import repo_folder_name
 
-from .registry import REPO_ROOT, ModelSpec, get_spec
+from .registry import REPO_ROOT, ModelSpec, get_spec, list_models
 from .weights import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, WeightsLocation
 
 log = logging.getLogger(__name__)
@@ -433,6 +433,13 @@ def deploy_space(space_id: str, *, hub_org: str | None = None, private: bool | N
     if not (root / "app.py").is_file():
         raise FileNotFoundError(f"no app.py in {root}: the Space runs the app, so it must be there")
     api = _authenticated_api(token)
+    if hub_org:  # the Space ships no zoo weights then: each must be on the Hub
+        with _as_value_error(f"checking {hub_org}'s models"):
+            missing = [name for name in list_models()
+                       if not api.file_exists(get_spec(name).hub_repo or f"{hub_org}/{name}", WEIGHTS_FILE)]
+        if missing:
+            raise ValueError(f"the Space would load its weights from {hub_org}, which lacks {', '.join(missing)}; "
+                             f"publish them first: python -m zoo publish --all --org {hub_org}")
     with _as_value_error(f"deploying the Space {space_id}"):
         url = api.create_repo(space_id, repo_type="space", space_sdk="gradio", private=private, exist_ok=True)
         shipped = SPACE_FILES + (SPACE_CLASSIFIERS if hub_org else SPACE_WEIGHTS)
