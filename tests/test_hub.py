@@ -296,6 +296,17 @@ def test_a_corrupted_download_is_rejected(server, caplog):
     assert resolve_weights(spec_with(hub_repo=done.repo_id)).source == f"hub:{done.repo_id}@{done.commit}"
 
 
+def test_a_private_repo_loads_with_the_token_only(server, monkeypatch):
+    done = hub.publish(NAME, org=ORG, private=True)
+    assert server.repo(done.repo_id).private
+    hub.set_hub_org(ORG)
+    assert fresh_lookup().source == f"hub:{done.repo_id}@{done.commit}"
+    monkeypatch.delenv("HF_TOKEN")
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", "/nonexistent/token")
+    monkeypatch.setenv("HF_HUB_CACHE", str(Path(hub.cache_dir()).parent / "other-cache"))
+    assert fresh_lookup().source.startswith("bundled")
+
+
 # ---------------------------------------------------------------------------------------------
 # Tokens
 
