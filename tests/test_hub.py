@@ -307,6 +307,17 @@ def test_a_private_repo_loads_with_the_token_only(server, monkeypatch):
     assert fresh_lookup().source.startswith("bundled")
 
 
+def test_a_repo_holding_another_model_is_not_used(server, caplog):
+    repo = server.create_repo(f"{ORG}/{NAME}")
+    other = bundled_file().parent
+    config = (other / "config.json").read_text().replace('"latent_dim": 2', '"latent_dim": 3')
+    assert '"latent_dim": 3' in config
+    server.commit(repo, "a clash", {"config.json": config.encode(), "model.safetensors": b"not ours"}, [])
+    hub.set_hub_org(ORG)
+    assert fresh_lookup().source.startswith("bundled")
+    assert "is another model" in hub_warnings(caplog)[0]
+
+
 # ---------------------------------------------------------------------------------------------
 # Tokens
 

@@ -22,6 +22,7 @@ Publishing uses the token from the usual places (`HF_TOKEN`, then `hf auth login
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -257,6 +258,7 @@ def _download(spec: ModelSpec, repo: str, revision: str, ep: str, timeout: float
             raise HubUnavailable(f"{repo}@{commit[:12]} has no {filename}") from None
     _verify(paths[WEIGHTS_FILE], f"{repo}@{commit}", size=meta.size,
             sha256=spec.sha256 or _sha256_etag(meta.etag))
+    _check_config(spec, paths[CONFIG_FILE], f"{repo}@{commit}")
     _remember_ref(repo, revision, commit)
     return paths[WEIGHTS_FILE].parent, commit
 
@@ -278,6 +280,7 @@ def _cached(repo: str, revision: str, spec: ModelSpec) -> Path | None:
     blob_name = Path(os.path.realpath(weights)).name  # the cache names an LFS file's blob by its sha256
     _verify(weights, f"the cached {repo}@{weights.parent.name}", size=None,
             sha256=spec.sha256 or (blob_name if SHA256.fullmatch(blob_name) else None))
+    _check_config(spec, paths[CONFIG_FILE], f"the cached {repo}@{weights.parent.name}")
     return weights.parent
 
 
@@ -294,6 +297,18 @@ def _verify(path: Path, what: str, size: int | None, sha256: str | None) -> None
     if problem:
         _evict(path)
         raise HubUnavailable(problem)
+
+
+def _check_config(spec: ModelSpec, path: Path, what: str) -> None:
+    """A repo holding another architecture (a name clash in the org) is not used: HubUnavailable."""
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise HubUnavailable(f"cannot read config.json of {what}: {exc}") from None
+    expected = json.loads(json.dumps(spec.config))  # tuples -> lists, as in the file
+    found = {key: config.get(key) for key in expected}
+    if found != expected:
+        raise HubUnavailable(f"config.json of {what} is another model: {found}, the plugin says {expected}")
 
 
 def _sha256(path: Path) -> str:
