@@ -118,7 +118,7 @@ def input_picker(zd: Demo, title: str, dataset: str, index: int, key: str) -> Pi
                           elem_id=f"{key}-source")
         with gr.Column(visible=True) as example_column:
             gallery = gr.Gallery(zd.example_gallery(dataset), columns=10, height=150, allow_preview=False, show_label=False,
-                                 object_fit="contain", elem_classes="pixelated", elem_id=f"{key}-gallery")
+                                 object_fit="contain", elem_classes="pixelated", elem_id=f"{key}-examples", format="png")
             example_index = gr.Number(index, precision=0, minimum=0, label="example index (click one above)", elem_id=f"{key}-index")
         upload = image_upload(type="filepath", image_mode=None, sources=["upload", "clipboard"], label="upload (grey image, ≤ 5 MB)",
                              visible=False, height=200, elem_id=f"{key}-upload")
@@ -191,7 +191,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                         rec_in = input_picker(zd, "input", first_dataset, 0, "rec")
                         rec_button = gr.Button("Reconstruct", variant="primary", elem_id="rec-run")
                     with gr.Column(scale=3):
-                        rec_gallery = gr.Gallery(label="reconstructions (μ decoded)", columns=4, height=220, object_fit="contain",
+                        rec_gallery = gr.Gallery(label="reconstructions (μ decoded)", columns=4, height=220, object_fit="contain", format="png",
                                                  elem_classes="pixelated", elem_id="rec-gallery")
                         rec_table = gr.Dataframe(headers=["model", "latent", "recon (nats)", "KL (nats)", "total (nats)"],
                                                  interactive=False, label="loss parts, per image", elem_id="rec-table")
@@ -263,7 +263,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                         swp_button = gr.Button("Swap labels", variant="primary", elem_id="swp-run")
                         swp_info = gr.Markdown(elem_id="swp-info")
                     with gr.Column(scale=3):
-                        swp_row = gr.Gallery(label="A's style under every label", columns=5, height=320, object_fit="contain",
+                        swp_row = gr.Gallery(label="A's style under every label", columns=5, height=320, object_fit="contain", format="png",
                                              elem_classes="pixelated", elem_id="swp-row")
                         swp_swapped = gr.Image(label="A's style, B's label", format="png", interactive=False, height=200, width=200,
                                                elem_classes="pixelated", elem_id="swp-swapped")

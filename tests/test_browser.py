@@ -1,0 +1,122 @@
+"""The app in a real browser: Playwright driving Debian's Chromium (never a downloaded one).
+
+Loads the page, runs each tab once and saves a screenshot of each under test-artifacts/; opens a
+link with a query string and checks the view it restores. Skipped where /usr/bin/chromium is
+missing (install it with `apt install chromium`; `.ci/run` does).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import zoo
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+TIMEOUT_MS = 30_000
+
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium (apt install chromium)"),
+    pytest.mark.skipif(not all((zoo.get_spec(n).bundled_dir / "model.safetensors").is_file() for n in zoo.list_models()),
+                       reason="the app's default views need every model's weights"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+# tab label -> (its id in links, a number input to change, run button, an output image that must change)
+TABS = {
+    "Reconstruct": ("reconstruct", "#rec-index input", "#rec-run", "#rec-gallery img"),
+    "Sample": ("sample", "#smp-seed input", "#smp-run", "#smp-grid img"),
+    "Interpolate": ("interpolate", "#itp-b-index input", "#itp-run", "#itp-strip img"),
+    "Label swap": ("swap_labels", "#swp-a-index input", "#swp-run", "#swp-row img"),
+    "Latent map": ("latent_map", None, "#map-run", "#map-right-img img"),  # right: the VAE, which has σ
+    "Traverse": ("traverse", "#trv-index input", "#trv-run", "#trv-grid img"),
+}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def image_at(page, selector: str) -> np.ndarray:
+    src = page.locator(selector).first.get_attribute("src")
+    with urllib.request.urlopen(urljoin(page.url, src)) as response:
+        return np.asarray(Image.open(io.BytesIO(response.read())))
+
+
+def wait_for_image_change(page, selector: str, before: str | None) -> None:
+    page.wait_for_function(
+        """([sel, before]) => { const img = document.querySelector(sel); return img && img.complete && img.src && img.src !== before; }""",
+        arg=[selector, before], timeout=TIMEOUT_MS)
+
+
+def test_each_tab_runs_and_is_screenshotted(page, app_url):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(app_url)
+    page.wait_for_selector("#rec-gallery img")  # the first load runs every tab once
+    for tab, (tab_id, number, button, output) in TABS.items():
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_selector(output, state="visible")
+        before = page.locator(output).first.get_attribute("src")
+        if number:
+            page.locator(number).fill("5")
+        else:
+            page.locator("#map-ellipses input").check()
+        page.locator(button).click()
+        wait_for_image_change(page, output, before)
+        page.wait_for_timeout(300)
+        query = dict(parse_qsl(urlsplit(page.url).query))
+        assert query.get("tab") == tab_id, page.url
+        page.screenshot(path=str(ARTIFACTS / f"tab-{tab_id}.png"), full_page=True)
+
+
+def test_clicking_the_latent_map_decodes_there(page, app_url):
+    page.goto(app_url + "?tab=latent_map")
+    image = page.locator("#map-left-img img").first
+    image.wait_for(state="visible")
+    box = image.bounding_box()
+    image.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.45})
+    page.wait_for_selector("#map-decoded img")
+    assert "decoded at" in page.locator("#map-caption").inner_text()
+
+
+def test_a_link_restores_the_view(page, app_url):
+    from gradio_client import Client
+
+    name = sorted(zoo.list_models(), key=lambda n: -zoo.get_spec(n).latent_dim)[-1]
+    page.goto(app_url + f"?tab=sample&model={name}&n=3&seed=42&temp=0.6&label=each")
+    page.wait_for_selector("#smp-grid img")
+    page.wait_for_function("() => location.search.includes('seed=42')")
+    assert page.get_by_role("tab", name="Sample").get_attribute("aria-selected") == "true"
+    assert page.locator("#smp-seed input").input_value() == "42"
+    shown = image_at(page, "#smp-grid img")
+    grid, *_ = Client(app_url, verbose=False).predict(model=name, grid_size=3, seed=42, temperature=0.6, label="each",
+                                                      api_name="/sample")
+    assert np.array_equal(shown, np.asarray(Image.open(grid)))
+    assert f"model={name}" in page.locator("#share-url textarea, #share-url input").first.input_value()
