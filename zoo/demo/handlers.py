@@ -107,6 +107,8 @@ class Demo:
         self.examples_dir = examples_dir
         self._encoded: dict[str, Encoded] = {}
         self._maps: dict[str, LatentMap] = {}
+        self._manifolds: dict[tuple, np.ndarray] = {}
+        self._info: dict[tuple, str] = {}
         self._lock = threading.Lock()
 
     # -----------------------------------------------------------------------------------------
@@ -143,8 +145,17 @@ class Demo:
             raise ValueError(f"{name} has no trained weights yet ({exc})") from exc
 
     def model_info(self, name: str) -> str:
-        """A short Markdown description: family, dataset, latent size, card metrics, weights source."""
+        """A short Markdown description: family, dataset, latent size, card metrics, weights source.
+        Cached until the model card changes (`zoo eval` rewrites it)."""
         spec = self.spec(name)
+        card = spec.bundled_dir / "README.md"
+        key = (name, card.stat().st_mtime_ns if card.is_file() else 0)
+        if key not in self._info:
+            self._info[key] = self._model_info(spec)
+        return self._info[key]
+
+    def _model_info(self, spec) -> str:
+        name = spec.name
         try:
             source = resolve_weights(spec).source
         except FileNotFoundError:
@@ -277,20 +288,30 @@ class Demo:
         images = model.decode(z.to(device), None if y is None else y.to(device))[:, 0].cpu().numpy()
         manifold = None
         if spec.latent_dim == 2:
-            manifold = self._manifold(model, spec, temperature, None if y is None else int(y[0]))
+            manifold = self._manifold(name, temperature, None if y is None else int(y[0]))
         return dict(grid=im.grid(images, columns=n, scale=2), manifold=manifold,
                     caption=f"{caption}; seed {seed}, temperature {temperature:g}")
 
-    def _manifold(self, model, spec, temperature: float, label: int | None) -> np.ndarray:
+    def _manifold(self, name: str, temperature: float, label: int | None) -> np.ndarray:
         """The Keras example's picture: decode a grid over the latent plane, spaced by Gaussian
-        quantiles (5% to 95%) so it covers where the prior puts its mass."""
+        quantiles (5% to 95%) so it covers where the prior puts its mass. Cached: it depends on
+        nothing else."""
+        key = (name, temperature, label)
+        with self._lock:
+            if key in self._manifolds:
+                return self._manifolds[key]
+        model = self.model(name)
         q = torch.special.ndtri(torch.linspace(0.05, 0.95, MANIFOLD_SIZE)) * max(temperature, 1e-3)
         zx, zy = torch.meshgrid(q, q.flip(0), indexing="xy")  # rows from high z1 (top) to low
         z = torch.stack([zx.reshape(-1), zy.reshape(-1)], dim=1)  # (S*S, 2)
         device = next(model.parameters()).device
         y = None if label is None else torch.full((len(z),), label, device=device)
         images = model.decode(z.to(device), y)[:, 0].cpu().numpy()
-        return im.grid(images, columns=MANIFOLD_SIZE, pad=0, scale=1)
+        picture = im.grid(images, columns=MANIFOLD_SIZE, pad=0, scale=1)
+        with self._lock:
+            if len(self._manifolds) > 256:
+                self._manifolds.clear()
+            return self._manifolds.setdefault(key, picture)
 
     # -----------------------------------------------------------------------------------------
     # Interpolate
