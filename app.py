@@ -183,8 +183,8 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                 with gr.Row():
                     with gr.Column(scale=2):
                         rec_dataset = gr.Dropdown(datasets, value=first_dataset, label="dataset", elem_id="rec-dataset")
-                        rec_models = gr.Dropdown(zd.models(dataset=first_dataset), value=zd.models(dataset=first_dataset),
-                                                 multiselect=True, allow_custom_value=True, label="models (all that fit by default)",
+                        rec_models = gr.Dropdown(zd.models(dataset=first_dataset), value=[], multiselect=True, allow_custom_value=True,
+                                                 label="models (none chosen: every model of the dataset)",
                                                  elem_id="rec-models")
                         rec_label = gr.Dropdown([AUTO] + _labels(first_dataset), value=AUTO, allow_custom_value=True,
                                                 label="label given to conditional models (auto: the example's, else the model's best guess)")
@@ -296,6 +296,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
             # ---------------------------------------------------------------------------------
             with gr.Tab("Traverse", id="traverse") as tab_traverse:
                 trv_state = gr.State(None)
+                pending_z = gr.State(None)  # slider values from a link, applied after the first encoding
                 with gr.Row():
                     with gr.Column(scale=2):
                         trv_model = gr.Dropdown(all_models, value=first, label="model", elem_id="trv-model")
@@ -312,6 +313,8 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                                                 format="png", interactive=False, elem_classes="pixelated", elem_id="trv-grid")
                         gr.Markdown("Sliders: latent dimensions ordered by their mean KL over the test examples "
                                     "(by the variance of μ for models without σ); active units first.")
+                        trv_dims = gr.JSON(label="dimensions, most active first (μ of this input, slider range)", open=False,
+                                           elem_id="trv-dims")
                         with gr.Row():
                             trv_sliders = [gr.Slider(-4, 4, value=0, step=0.05, label=f"dimension {i}", visible=i < 4,
                                                      elem_id=f"trv-slider-{i}", min_width=200) for i in range(SLIDERS)]
@@ -330,7 +333,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
         @errors_as_gr_error
         def sample(model, grid_size, seed, temperature, label):
             out = zd.sample(model, grid_size, seed, temperature, label)
-            return out["grid"], out["caption"], gr.update(value=out["manifold"], visible=out["manifold"] is not None), zd.model_info(model)
+            return out["grid"], out["caption"], out["manifold"], zd.model_info(model)
 
         @errors_as_gr_error
         def interpolate(model, path, steps, a_source, a_index, a_upload=None, a_sketch=None, b_source="example", b_index=1,
@@ -341,7 +344,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
             out = zd.interpolate(model, a, b, path, steps, cached=frames_state)
             gif = im.save_gif(out["frames"], GIF_DIR)
             return (im.enlarge(a.image), im.enlarge(b.image), zd.frame_at(out["frames"], t), out["strip"], str(gif),
-                    out["state"], gr.update(step=1 / (len(out["frames"]) - 1)), zd.model_info(model))
+                    out["state"], zd.model_info(model))
 
         @errors_as_gr_error
         def interpolate_frame(frames_state, t):
@@ -375,14 +378,18 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
         def traverse(model, label, source, example_index, upload=None, sketch=None):
             picked = zd.pick(zd.spec(model).dataset, source, example_index, upload, sketch)
             out = zd.traverse(model, picked, label)
-            updates = []
-            for i in range(SLIDERS):
-                if i < len(out["sliders"]):
-                    s = out["sliders"][i]
-                    updates.append(gr.update(visible=True, label=s["label"], minimum=s["minimum"], maximum=s["maximum"], value=round(s["value"], 2)))
-                else:
-                    updates.append(gr.update(visible=False))
-            return (im.enlarge(picked.image), out["decoded"], out["grid"], out["state"], zd.model_info(model), *updates)
+            return im.enlarge(picked.image), out["decoded"], out["grid"], out["sliders"], out["state"], zd.model_info(model)
+
+        def set_sliders(dimensions, state, pending):
+            """One slider per dimension in `dimensions` (the rest hidden), at μ, or at the values a link gave."""
+            values = [round(d["value"], 2) for d in dimensions or []]
+            if pending:
+                values[: len(pending)] = [float(v) for v in pending[: len(values)]]
+            updates = [gr.update(visible=True, label=d["label"], minimum=d["minimum"], maximum=d["maximum"], value=v)
+                       for d, v in zip(dimensions or [], values)]
+            updates += [gr.update(visible=False)] * (SLIDERS - len(updates))
+            decoded = zd.traverse_decode(state, values) if pending and state else gr.skip()
+            return (*updates, decoded, None)
 
         @errors_as_gr_error
         def traverse_decode(state, *values):
@@ -413,7 +420,8 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
         smp_button.click(sample, smp_inputs, smp_outputs, api_name="sample").success(*smp_link, links["sample"], **PRIVATE)
 
         itp_inputs = [itp_model, itp_path, itp_steps, *itp_a.inputs, *itp_b.inputs, itp_t]
-        itp_outputs = [itp_a.preview, itp_b.preview, itp_frame, itp_strip, itp_gif, itp_frames, itp_t, itp_info]
+        itp_outputs = [itp_a.preview, itp_b.preview, itp_frame, itp_strip, itp_gif, itp_frames, itp_info]
+        itp_steps.change(lambda n: gr.update(step=1 / (max(2, int(n)) - 1)), itp_steps, itp_t, **PRIVATE)
         itp_link = (lambda model, path, steps, a_src, a, b_src, b, t: link_of(
             "interpolate", [a_src, b_src], model=model, path=path, steps=_int(steps), a=_int(a), b=_int(b), t=round(float(t), 3)),
             [itp_model, itp_path, itp_steps, itp_a.source, itp_a.index, itp_b.source, itp_b.index, itp_t])
@@ -438,11 +446,13 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
         map_right_img.select(map_click, [map_right, map_ellipses], [map_decoded, map_caption, map_right_img], api_visibility="private")
 
         trv_inputs = [trv_model, trv_label, *trv_in.inputs]
-        trv_outputs = [trv_in.preview, trv_decoded, trv_grid, trv_state, trv_info, *trv_sliders]
+        trv_outputs = [trv_in.preview, trv_decoded, trv_grid, trv_dims, trv_state, trv_info]
+        trv_apply = (set_sliders, [trv_dims, trv_state, pending_z], [*trv_sliders, trv_decoded, pending_z])
         trv_link = (lambda model, label, src, a, *z: link_of("traverse", [src], model=model, label=label, a=_int(a),
                                                                z=[v for v in z]),
                     [trv_model, trv_label, trv_in.source, trv_in.index, *trv_sliders])
-        trv_button.click(traverse, trv_inputs, trv_outputs, api_name="traverse").success(*trv_link, links["traverse"], **PRIVATE)
+        trv_button.click(traverse, trv_inputs, trv_outputs, api_name="traverse").success(*trv_apply, **PRIVATE).success(
+            *trv_link, links["traverse"], **PRIVATE)
         for slider in trv_sliders:
             slider.release(traverse_decode, [trv_state, *trv_sliders], trv_decoded, api_name="traverse_decode",
                            api_visibility="undocumented", queue=False, show_progress="hidden", trigger_mode="always_last"
@@ -451,7 +461,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
         # A model or dataset change refreshes what depends on it (choices, examples, info).
         def on_rec_dataset(dataset):
             names = zd.models(dataset=dataset)
-            return (gr.update(choices=names, value=names), gr.update(choices=[AUTO] + _labels(dataset), value=AUTO),
+            return (gr.update(choices=names, value=[]), gr.update(choices=[AUTO] + _labels(dataset), value=AUTO),
                     picker_update(zd, dataset))
 
         rec_dataset.input(on_rec_dataset, rec_dataset, [rec_models, rec_label, rec_in.gallery], **PRIVATE)
@@ -494,7 +504,6 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
         }
         restorable = [c for tab in TABS for c in setting_components[tab].values()]
         galleries = [rec_in.gallery, itp_a.gallery, itp_b.gallery, swp_a.gallery, swp_b.gallery, trv_in.gallery]
-        pending_z = gr.State(None)
 
         def restore(request: gr.Request):
             tab, params, problems = read_link(dict(request.query_params) if request else {})
@@ -512,7 +521,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                         problems.append(str(exc))
                 dataset = params.get("dataset", dataset)
                 if tab == "reconstruct" and dataset in datasets:
-                    updates[rec_models] = gr.update(choices=zd.models(dataset=dataset), value=params.get("models", zd.models(dataset=dataset)))
+                    updates[rec_models] = gr.update(choices=zd.models(dataset=dataset), value=params.get("models", []))
                     updates[rec_label] = gr.update(choices=[AUTO] + _labels(dataset), value=params.get("label", AUTO))
                     gallery_updates[0] = picker_update(zd, dataset)
                 if tab == "latent_map" and dataset in datasets:
@@ -533,26 +542,18 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                     *[updates[c] for c in restorable], *gallery_updates]
 
         loaded = demo.load(restore, None, [tabs, current_tab, notes, pending_z, *restorable, *galleries], api_visibility="private")
-        for fn, inputs, outputs, link in ((reconstruct, rec_inputs, rec_outputs, rec_link),
-                                          (sample, smp_inputs, smp_outputs, smp_link),
-                                          (interpolate, itp_inputs + [itp_frames], itp_outputs, itp_link),
-                                          (latent_map, map_inputs, map_outputs, map_link),
-                                          (traverse, trv_inputs, trv_outputs, trv_link)) + (
-                                          ((swap_labels, swp_inputs, swp_outputs, swp_link),) if conditional else ()):
-            tab = {reconstruct: "reconstruct", sample: "sample", interpolate: "interpolate", latent_map: "latent_map",
-                   traverse: "traverse", swap_labels: "swap_labels"}[fn]
-            loaded.then(fn, inputs, outputs, api_visibility="private", show_progress="minimal").success(*link, links[tab], **PRIVATE)
-
-        # A traverse link also carries the slider values: applied once the code is encoded.
-        def apply_pending(state, z, *current):
-            if not state or not z:
-                return (gr.skip(),) * (SLIDERS + 2)
-            values = list(z)[: len(state["dims"])]
-            decoded = zd.traverse_decode(state, values + list(current[len(values):]))
-            return (decoded, None, *[gr.update(value=v) for v in values], *[gr.skip()] * (SLIDERS - len(values)))
-
-        trv_state.change(apply_pending, [trv_state, pending_z, *trv_sliders], [trv_decoded, pending_z, *trv_sliders],
-                         **PRIVATE).success(*trv_link, links["traverse"], **PRIVATE)
+        runs = [("reconstruct", reconstruct, rec_inputs, rec_outputs, rec_link),
+                ("sample", sample, smp_inputs, smp_outputs, smp_link),
+                ("interpolate", interpolate, itp_inputs + [itp_frames], itp_outputs, itp_link),
+                ("latent_map", latent_map, map_inputs, map_outputs, map_link),
+                ("traverse", traverse, trv_inputs, trv_outputs, trv_link)]
+        if conditional:
+            runs.append(("swap_labels", swap_labels, swp_inputs, swp_outputs, swp_link))
+        for tab, fn, inputs, outputs, link in runs:
+            done = loaded.then(fn, inputs, outputs, api_visibility="private", show_progress="minimal")
+            if tab == "traverse":  # a traverse link also carries the slider values: applied once the code is encoded
+                done = done.success(*trv_apply, **PRIVATE)
+            done.success(*link, links[tab], **PRIVATE)
     return demo
 
 

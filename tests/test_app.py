@@ -115,8 +115,8 @@ def test_swap_labels_every_conditional_model(client, name):
 
 @pytest.mark.parametrize("name", TRAINED)
 def test_interpolate_every_model(client, name):
-    a, b, frame, strip, gif, t_update, info = client.predict(model=name, path="spherical", steps=6, a_index=0, b_index=9, t=1.0,
-                                                             api_name="/interpolate")
+    a, b, frame, strip, gif, info = client.predict(model=name, path="spherical", steps=6, a_index=0, b_index=9, t=1.0,
+                                                   api_name="/interpolate")
     assert Image.open(gif).format == "GIF" and Image.open(gif).n_frames > 1  # PIL merges repeated frames
     assert image_of(frame).shape == (112, 112)
 
