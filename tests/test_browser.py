@@ -120,3 +120,42 @@ def test_a_link_restores_the_view(page, app_url):
                                                       api_name="/sample")
     assert np.array_equal(shown, np.asarray(Image.open(grid)))
     assert f"model={name}" in page.locator("#share-url textarea, #share-url input").first.input_value()
+
+
+def test_drawing_an_input_and_an_empty_sketch(page, app_url):
+    page.goto(app_url)
+    page.wait_for_selector("#rec-gallery img")
+    page.locator("#rec-source").get_by_text("draw", exact=True).click()
+    page.locator("#rec-run").click()  # nothing drawn yet
+    page.get_by_text("the sketch is empty").first.wait_for()
+    page.locator("#rec-sketch button[aria-label='Brush']").click()
+    box = page.locator("#rec-sketch canvas").first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(x + i, y + i * 8)
+    page.mouse.up()
+    page.locator("#rec-run").click()
+    page.wait_for_selector("#rec-preview img")
+    page.wait_for_selector("#rec-gallery img")
+    preview = image_at(page, "#rec-preview img")
+    assert preview.max() > 200 and preview[:, :10].max() < 50  # a light stroke in the middle, dark margins
+    page.wait_for_function("() => !location.search.includes('&a=')")  # a drawing cannot travel in a link
+    page.screenshot(path=str(ARTIFACTS / "reconstruct-drawing.png"), full_page=True)
+
+
+def test_moving_t_looks_up_frames(page, app_url):
+    page.goto(app_url + "?tab=interpolate&steps=5&t=0")
+    page.wait_for_selector("#itp-frame img")
+    page.wait_for_function("() => location.search.includes('t=0')")
+    first = image_at(page, "#itp-frame img")
+    number = page.locator("#itp-t input[type=number]")
+    number.fill("1")
+    number.press("Enter")
+    page.wait_for_function("() => location.search.includes('t=1')")
+    page.wait_for_timeout(300)
+    last = image_at(page, "#itp-frame img")
+    assert not np.array_equal(first, last)
+    strip = image_at(page, "#itp-strip img")
+    assert np.array_equal(last[::2, ::2], strip[2:58, -58:-2])  # the strip's last frame (its tiles are half the size)
