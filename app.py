@@ -510,24 +510,21 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
             updates = {c: gr.skip() for c in restorable}
             gallery_updates = [gr.skip()] * len(galleries)
             if tab:
+                params, more = zd.clean_link(tab, params)
+                problems += more
                 for key, value in params.items():
                     if key in setting_components[tab]:
                         updates[setting_components[tab][key]] = value
-                dataset = None
-                if "model" in params:
-                    try:
-                        dataset = zd.spec(params["model"]).dataset
-                    except ValueError as exc:
-                        problems.append(str(exc))
-                dataset = params.get("dataset", dataset)
+                dataset = zd.spec(params["model"]).dataset if "model" in params else params.get("dataset")
                 if tab == "reconstruct" and dataset in datasets:
                     updates[rec_models] = gr.update(choices=zd.models(dataset=dataset), value=params.get("models", []))
                     updates[rec_label] = gr.update(choices=[AUTO] + _labels(dataset), value=params.get("label", AUTO))
                     gallery_updates[0] = picker_update(zd, dataset)
                 if tab == "latent_map" and dataset in datasets:
                     names = zd.models(dataset=dataset)
-                    updates[map_left] = gr.update(choices=names, value=params.get("left", names[0]))
-                    updates[map_right] = gr.update(choices=names, value=params.get("right", names[-1]))
+                    pair = zd.models(latent_dim=2, dataset=dataset) or names
+                    updates[map_left] = gr.update(choices=names, value=params.get("left", pair[0]))
+                    updates[map_right] = gr.update(choices=names, value=params.get("right", pair[min(1, len(pair) - 1)]))
                 if "model" in params and dataset and tab in ("sample", "swap_labels", "traverse", "interpolate"):
                     spec = zd.spec(params["model"])
                     extra = EACH if tab == "sample" else AUTO

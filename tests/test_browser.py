@@ -159,3 +159,19 @@ def test_moving_t_looks_up_frames(page, app_url):
     assert not np.array_equal(first, last)
     strip = image_at(page, "#itp-strip img")
     assert np.array_equal(last[::2, ::2], strip[2:58, -58:-2])  # the strip's last frame (its tiles are half the size)
+
+
+def test_a_bad_link_still_opens_with_a_note(page, app_url):
+    page.goto(app_url + "?tab=sample&model=no_such_model.mnist&seed=abc&n=99")
+    page.wait_for_selector("#smp-grid img")
+    notes = page.locator("#link-notes").inner_text()
+    assert "no_such_model.mnist" in notes and "seed" in notes and "grid_size" in notes
+
+
+def test_a_traverse_link_restores_the_sliders(page, app_url):
+    name = sorted(zoo.list_models(), key=lambda n: -zoo.get_spec(n).latent_dim)[0]
+    page.goto(app_url + f"?tab=traverse&model={name}&a=4&z=2.5,-1.5")
+    page.wait_for_function("() => location.search.includes('label=auto')")  # the app rewrote the URL
+    assert 'z=2.5,-1.5' in page.url
+    assert page.locator("#trv-slider-0 input[type=number]").input_value() == "2.5"
+    assert page.locator("#trv-slider-1 input[type=number]").input_value() == "-1.5"

@@ -320,3 +320,16 @@ def test_bad_links_are_read_with_notes_not_errors():
     assert tab == "sample" and params == {"n": 4} and len(notes) == 2
     assert read_link({"tab": "nowhere"})[0] is None
     assert read_link({}) == (None, {}, [])
+
+
+def test_links_are_checked_against_this_app(zd):
+    name = zd.models(conditional=False)[0]
+    dataset = zoo.get_spec(name).dataset
+    kept, notes = zd.clean_link("sample", dict(model=name, n=99, seed=3, temp=0.5))
+    assert kept == dict(model=name, seed=3, temp=0.5) and len(notes) == 1 and "grid_size" in notes[0]
+    kept, notes = zd.clean_link("swap_labels", dict(model=name, a=1))  # not conditional
+    assert "model" not in kept and notes
+    kept, notes = zd.clean_link("interpolate", dict(model=name, a=0, b=100000, path="zigzag"))
+    assert kept == dict(model=name, a=0) and len(notes) == 2
+    kept, notes = zd.clean_link("latent_map", dict(dataset=dataset, left=name, right="nope.mnist"))
+    assert kept == dict(dataset=dataset, left=name) and len(notes) == 1

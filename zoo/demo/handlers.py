@@ -37,6 +37,7 @@ LIMITS = {  # parameter -> (min, max), inclusive; checked before any model runs
     "steps": (2, 64),
     "t": (0.0, 1.0),
 }
+_LINK_LIMITS = {"n": "grid_size", "seed": "seed", "temp": "temperature", "steps": "steps", "t": "t"}  # link key -> LIMITS
 MAX_TRAVERSE_DIMS = 16  # the app has this many sliders; further dimensions stay at μ
 TRAVERSE_COLUMNS = 9
 MANIFOLD_SIZE = 16  # tiles per side of a 2-D model's decoded manifold
@@ -168,6 +169,46 @@ class Demo:
                     else f"metrics: not measured yet (`python -m zoo eval {name}`)")
         lines = [head, "", f"{spec.description} {measured}"]
         return "\n".join(lines)
+
+    def clean_link(self, tab: str, params: dict) -> tuple[dict, list[str]]:
+        """The settings of a link (see links.read_link) that this app can apply, and a note on
+        each one it cannot: unknown or unfit models, values out of range, bad example indices."""
+        kept, notes = {}, []
+        fits = {"swap_labels": dict(conditional=True)}.get(tab, {})
+        model = params.get("model")
+        if model is not None:
+            if model not in self.models(**fits):
+                notes.append(f"model {model!r} is not one this tab can use here")
+                params = {k: v for k, v in params.items() if k not in ("model", "label", "z")}
+            else:
+                kept["model"] = model
+        dataset = get_spec(model).dataset if "model" in kept else params.get("dataset")
+        for key, value in params.items():
+            try:
+                if key in ("model",):
+                    continue
+                if key == "dataset":
+                    check_choice("dataset", value, self.datasets())
+                elif key in ("models", "left", "right"):
+                    for name in value if key == "models" else [value]:
+                        if name not in self.models(dataset=dataset):
+                            raise ValueError(f"model {name!r} is not a {dataset} model of this app")
+                elif key in ("a", "b"):
+                    if dataset is None or not 0 <= value < len(self.examples(dataset)):
+                        raise ValueError(f"example {value} does not exist")
+                elif key in _LINK_LIMITS:
+                    check_range(_LINK_LIMITS[key], value, int if key in ("n", "seed", "steps") else float)
+                elif key == "path":
+                    check_choice("path", value, PATHS)
+                elif key == "label" and value not in (AUTO, EACH):
+                    if "model" in kept:
+                        parse_label(get_spec(kept["model"]), value)
+                    elif dataset and value not in _label_names(dataset):
+                        raise ValueError(f"label {value!r} is not one of {dataset}'s")
+                kept[key] = value
+            except ValueError as exc:
+                notes.append(f"{key}: {exc}")
+        return kept, notes
 
     # -----------------------------------------------------------------------------------------
     # Inputs
