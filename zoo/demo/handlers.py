@@ -12,14 +12,17 @@ what was wrong.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
+import os
+import tempfile
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from .. import create_model, get_spec, list_models, resolve_weights
 from ..cards import METRICS, read_record
@@ -110,6 +113,7 @@ class Demo:
         self._maps: dict[str, LatentMap] = {}
         self._manifolds: dict[tuple, np.ndarray] = {}
         self._info: dict[tuple, str] = {}
+        self._galleries: dict[tuple, list] = {}
         self._lock = threading.Lock()
 
     # -----------------------------------------------------------------------------------------
@@ -216,11 +220,28 @@ class Demo:
     def examples(self, dataset: str) -> Examples:
         return load_examples(dataset, self.examples_dir)
 
-    def example_gallery(self, dataset: str, count: int = 40) -> list[tuple[np.ndarray, str]]:
-        """The first `count` examples (all classes, interleaved) as (image, caption) for a picker."""
+    def example_gallery(self, dataset: str, count: int = 40) -> list[tuple[str, str]]:
+        """The first `count` examples (all classes, interleaved) as (PNG path, caption) for a picker.
+        The PNGs are written once per dataset into the temp folder, so every picker and every
+        page load shares them."""
+        key = (dataset, count)
+        with self._lock:
+            if key in self._galleries:
+                return self._galleries[key]
         ex = self.examples(dataset)
         names = _label_names(dataset)
-        return [(im.enlarge(ex.images[i], 2), f"{i}: {names[int(ex.labels[i])]}") for i in range(min(count, len(ex)))]
+        folder = Path(tempfile.gettempdir()) / "vae-zoo-examples" / dataset
+        folder.mkdir(parents=True, exist_ok=True)
+        items = []
+        for i in range(min(count, len(ex))):
+            path = folder / f"{i}.png"
+            if not path.is_file():
+                tmp = folder / f"{i}.{os.getpid()}.tmp.png"
+                Image.fromarray(im.enlarge(ex.images[i], 2)).save(tmp)
+                tmp.replace(path)
+            items.append((str(path), f"{i}: {names[int(ex.labels[i])]}"))
+        with self._lock:
+            return self._galleries.setdefault(key, items)
 
     def pick(self, dataset: str, source: str = "example", example_index=0, upload=None, sketch=None) -> Picked:
         """The input chosen by `source`: a shipped test example, an uploaded image or a drawing."""
@@ -483,7 +504,7 @@ class Demo:
         if marker is None:
             return cached
         image = _with_marker(cached, marker)
-        return dataclasses.replace(cached, image=image)
+        return LatentMap(image, cached.frame, cached.points, cached.center, cached.basis, cached.projected)
 
     @torch.inference_mode()
     def decode_map_point(self, name: str, x: float, y: float, ellipses: bool = False) -> dict:

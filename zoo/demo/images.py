@@ -134,10 +134,17 @@ def read_sketch(sketch) -> np.ndarray:
     if composite is None:
         raise ValueError("the sketch is empty: draw a digit or a piece of clothing first")
     if isinstance(composite, (str, Path)):
-        composite = Image.open(composite)
+        try:
+            composite = Image.open(composite)
+        except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+            raise ValueError(f"the sketch is not an image that can be read ({type(exc).__name__})") from exc
     if isinstance(composite, Image.Image):
         composite = np.asarray(composite.convert("RGBA"))
     array = np.asarray(composite)
+    if array.ndim not in (2, 3) or (array.ndim == 3 and not 1 <= array.shape[2] <= 4) or array.dtype.kind not in "buif":
+        raise ValueError(f"the sketch is not an image: expected (H, W) or (H, W, 1 to 4) numbers, got {array.dtype} {array.shape}")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError("the sketch has pixels that are not numbers (NaN or infinity)")
     if array.dtype != np.uint8:
         array = (np.clip(array, 0, 1) * 255).astype(np.uint8) if np.issubdtype(array.dtype, np.floating) else array.astype(np.uint8)
     if array.ndim == 2:
