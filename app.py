@@ -20,6 +20,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from zoo import get_spec
 from zoo.demo import AUTO, EACH, PATHS, Demo, make_link, read_link
 from zoo.demo import images as im
 
@@ -129,6 +130,7 @@ def input_picker(zd: Demo, title: str, dataset: str, index: int, key: str) -> Pi
                            format="png", elem_classes="pixelated", elem_id=f"{key}-preview")
     source.change(lambda s: (gr.update(visible=s == "example"), gr.update(visible=s == "upload"), gr.update(visible=s == "draw")),
                   source, [example_column, upload, sketch], **PRIVATE)
+
     def choose(evt: gr.SelectData):
         return evt.index
 
@@ -146,15 +148,13 @@ def label_choices(zd: Demo, name: str, extra: str = AUTO) -> gr.update:
     return gr.update(choices=[extra] + spec.label_names if spec.conditional else [extra], value=extra, interactive=spec.conditional)
 
 
+def _labels_of(name: str) -> list[str]:
+    return get_spec(name).label_names
+
+
 def default_model(names: list[str]) -> str:
     """The richest model (largest latent) by default: its samples and interpolations look best."""
-    return sorted(names, key=lambda n: (-_spec(n).latent_dim, n))[0]
-
-
-def _spec(name):
-    import zoo
-
-    return zoo.get_spec(name)
+    return sorted(names, key=lambda n: (-get_spec(n).latent_dim, n))[0]
 
 
 def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
@@ -164,7 +164,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
     all_models = zd.models()
     conditional = zd.models(conditional=True)
     first = default_model(all_models)
-    first_dataset = _spec(first).dataset
+    first_dataset = get_spec(first).dataset
 
     with gr.Blocks(title="VAE Zoo", analytics_enabled=False) as demo:
         gr.Markdown("# VAE Zoo\nAE, VAE and CVAE on MNIST and Fashion-MNIST, side by side.")
@@ -186,7 +186,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                         rec_models = gr.Dropdown(zd.models(dataset=first_dataset), value=[], multiselect=True, allow_custom_value=True,
                                                  label="models (none chosen: every model of the dataset)",
                                                  elem_id="rec-models")
-                        rec_label = gr.Dropdown([AUTO] + _labels(first_dataset), value=AUTO, allow_custom_value=True,
+                        rec_label = gr.Dropdown([AUTO] + zd.label_names(first_dataset), value=AUTO, allow_custom_value=True,
                                                 label="label given to conditional models (auto: the example's, else the model's best guess)")
                         rec_in = input_picker(zd, "input", first_dataset, 0, "rec")
                         rec_button = gr.Button("Reconstruct", variant="primary", elem_id="rec-run")
@@ -228,9 +228,9 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                         itp_steps = gr.Slider(2, 64, value=16, step=1, label="frames", elem_id="itp-steps")
                         with gr.Row():
                             with gr.Column():
-                                itp_a = input_picker(zd, "A", _spec(first).dataset, 0, "itp-a")
+                                itp_a = input_picker(zd, "A", get_spec(first).dataset, 0, "itp-a")
                             with gr.Column():
-                                itp_b = input_picker(zd, "B", _spec(first).dataset, 1, "itp-b")
+                                itp_b = input_picker(zd, "B", get_spec(first).dataset, 1, "itp-b")
                         itp_button = gr.Button("Interpolate", variant="primary", elem_id="itp-run")
                         itp_info = gr.Markdown(elem_id="itp-info")
                     with gr.Column(scale=3):
@@ -246,7 +246,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
             # ---------------------------------------------------------------------------------
             with gr.Tab("Label swap", id="swap_labels", visible=bool(conditional)) as tab_swap:
                 swp_first = conditional[0] if conditional else None
-                swp_dataset = _spec(swp_first).dataset if swp_first else first_dataset
+                swp_dataset = get_spec(swp_first).dataset if swp_first else first_dataset
                 gr.Markdown("Encode A's **style** with its own label, then decode that style under **every** label. "
                             "Below: A's style with **B's label**. Conditional models only.")
                 with gr.Row():
@@ -302,7 +302,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                         trv_model = gr.Dropdown(all_models, value=first, label="model", elem_id="trv-model")
                         trv_label = gr.Dropdown([AUTO] + _labels_of(first), value=AUTO, allow_custom_value=True,
                                                 label="label (conditional models)", elem_id="trv-label")
-                        trv_in = input_picker(zd, "input", _spec(first).dataset, 0, "trv")
+                        trv_in = input_picker(zd, "input", get_spec(first).dataset, 0, "trv")
                         trv_button = gr.Button("Encode", variant="primary", elem_id="trv-run")
                         trv_info = gr.Markdown(elem_id="trv-info")
                     with gr.Column(scale=3):
@@ -461,7 +461,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
         # A model or dataset change refreshes what depends on it (choices, examples, info).
         def on_rec_dataset(dataset):
             names = zd.models(dataset=dataset)
-            return (gr.update(choices=names, value=[]), gr.update(choices=[AUTO] + _labels(dataset), value=AUTO),
+            return (gr.update(choices=names, value=[]), gr.update(choices=[AUTO] + zd.label_names(dataset), value=AUTO),
                     picker_update(zd, dataset))
 
         rec_dataset.input(on_rec_dataset, rec_dataset, [rec_models, rec_label, rec_in.gallery], **PRIVATE)
@@ -518,7 +518,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                 dataset = zd.spec(params["model"]).dataset if "model" in params else params.get("dataset")
                 if tab == "reconstruct" and dataset in datasets:
                     updates[rec_models] = gr.update(choices=zd.models(dataset=dataset), value=params.get("models", []))
-                    updates[rec_label] = gr.update(choices=[AUTO] + _labels(dataset), value=params.get("label", AUTO))
+                    updates[rec_label] = gr.update(choices=[AUTO] + zd.label_names(dataset), value=params.get("label", AUTO))
                     gallery_updates[0] = picker_update(zd, dataset)
                 if tab == "latent_map" and dataset in datasets:
                     names = zd.models(dataset=dataset)
@@ -567,16 +567,6 @@ _JS_COPY = """() => {
   if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {});
   return [];
 }"""
-
-
-def _labels(dataset: str) -> list[str]:
-    from zoo.data import DATASETS
-
-    return list(DATASETS[dataset].label_names)
-
-
-def _labels_of(name: str) -> list[str]:
-    return _spec(name).label_names
 
 
 def _int(value):

@@ -136,6 +136,10 @@ class Demo:
     def datasets(self) -> list[str]:
         return sorted({get_spec(n).dataset for n in self.names})
 
+    @staticmethod
+    def label_names(dataset: str) -> list[str]:
+        return _label_names(dataset)
+
     def spec(self, name: str):
         if name not in self.names:
             hint = ", ".join(self.names)

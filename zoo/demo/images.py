@@ -49,6 +49,8 @@ def read_upload(source) -> np.ndarray:
         return _grey_from_array(source)
     if isinstance(source, Image.Image):
         return _grey_from_pil(source)
+    if not isinstance(source, (bytes, bytearray, str, Path)):
+        raise ValueError(f"the upload is a {type(source).__name__}, not an image file")
     try:
         if isinstance(source, (bytes, bytearray)):
             image = Image.open(io.BytesIO(source))
