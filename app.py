@@ -454,7 +454,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
         trv_button.click(traverse, trv_inputs, trv_outputs, api_name="traverse").success(*trv_apply, **PRIVATE).success(
             *trv_link, links["traverse"], **PRIVATE)
         for slider in trv_sliders:
-            slider.release(traverse_decode, [trv_state, *trv_sliders], trv_decoded, api_name="traverse_decode",
+            slider.input(traverse_decode, [trv_state, *trv_sliders], trv_decoded, api_name="traverse_decode",
                            api_visibility="undocumented", queue=False, show_progress="hidden", trigger_mode="always_last"
                            ).success(*trv_link, links["traverse"], **PRIVATE)
 

@@ -68,6 +68,15 @@ def test_build_demo_builds_without_launching():
     assert {e.lstrip("/") for e in ENDPOINTS} <= names
 
 
+@pytest.mark.parametrize("pattern", ["*mnist", "ae_*", "vae_conv_z2.mnist"])
+def test_the_app_builds_over_part_of_the_zoo(pattern):
+    import app
+
+    demo = app.build_demo(pattern)
+    dropdowns = {c.elem_id: c for c in demo.blocks.values() if getattr(c, "elem_id", None)}
+    assert {value for _, value in dropdowns["smp-model"].choices} == set(zoo.list_models(pattern))
+
+
 def test_a_new_plugin_appears_in_every_tab_that_fits(isolated_registry):
     import app
 
@@ -208,3 +217,12 @@ def test_link_round_trip_gives_the_same_pictures(client, name):
     again = client.predict(model=params["model"], grid_size=params["n"], seed=params["seed"], temperature=params["temp"],
                            label=params["label"], api_name="/sample")
     assert np.array_equal(image_of(first[0]), image_of(again[0]))
+
+
+@pytest.mark.parametrize("argv, message", [(["--models", "no_such_*"], "no model in the zoo matches"),
+                                           (["--device", "tpu"], "unknown device")])
+def test_the_command_line_refuses_bad_flags(argv, message, capsys):
+    import app
+
+    assert app.main(argv) == 2
+    assert message in capsys.readouterr().err

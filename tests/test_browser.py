@@ -175,3 +175,9 @@ def test_a_traverse_link_restores_the_sliders(page, app_url):
     assert 'z=2.5,-1.5' in page.url
     assert page.locator("#trv-slider-0 input[type=number]").input_value() == "2.5"
     assert page.locator("#trv-slider-1 input[type=number]").input_value() == "-1.5"
+    before = image_at(page, "#trv-decoded img")
+    number = page.locator("#trv-slider-0 input[type=number]")
+    number.fill("-2")
+    number.press("Enter")
+    page.wait_for_function("() => location.search.includes('z=-2,-1.5')")  # the decoded image follows the slider
+    assert not np.array_equal(before, image_at(page, "#trv-decoded img"))
