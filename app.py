@@ -268,6 +268,8 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                         swp_swapped = gr.Image(label="A's style, B's label", format="png", interactive=False, height=200, width=200,
                                                elem_classes="pixelated", elem_id="swp-swapped")
                         swp_caption = gr.Markdown(elem_id="swp-caption")
+                        swp_grid = gr.Image(label="more styles: each row one input's style, decoded under every label", format="png",
+                                            interactive=False, elem_id="swp-grid")
 
             # ---------------------------------------------------------------------------------
             with gr.Tab("Latent map", id="latent_map") as tab_map:
@@ -357,7 +359,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
             a = zd.pick(dataset, a_source, a_index, a_upload, a_sketch)
             b = zd.pick(dataset, b_source, b_index, b_upload, b_sketch)
             out = zd.swap_labels(model, a, label, b)
-            return im.enlarge(a.image), im.enlarge(b.image), out["row"], out["swapped"], out["caption"], zd.model_info(model)
+            return im.enlarge(a.image), im.enlarge(b.image), out["row"], out["swapped"], out["grid"], out["caption"], zd.model_info(model)
 
         @errors_as_gr_error
         def latent_map(dataset, left, right, ellipses):
@@ -431,7 +433,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                     queue=False, show_progress="hidden", trigger_mode="always_last").success(*itp_link, links["interpolate"], **PRIVATE)
 
         swp_inputs = [swp_model, swp_label, *swp_a.inputs, *swp_b.inputs]
-        swp_outputs = [swp_a.preview, swp_b.preview, swp_row, swp_swapped, swp_caption, swp_info]
+        swp_outputs = [swp_a.preview, swp_b.preview, swp_row, swp_swapped, swp_grid, swp_caption, swp_info]
         swp_link = (lambda model, label, a_src, a, b_src, b: link_of(
             "swap_labels", [a_src, b_src], model=model, label=label, a=_int(a), b=_int(b)),
             [swp_model, swp_label, swp_a.source, swp_a.index, swp_b.source, swp_b.index])

@@ -117,7 +117,7 @@ def test_sample_and_traverse_every_model(client, name):
 
 @pytest.mark.parametrize("name", [p for p in TRAINED if zoo.get_spec(p.values[0]).conditional])
 def test_swap_labels_every_conditional_model(client, name):
-    a, b, row, swapped, caption, info = client.predict(model=name, label="auto", a_index=3, b_index=5, api_name="/swap_labels")
+    a, b, row, swapped, grid, caption, info = client.predict(model=name, label="auto", a_index=3, b_index=5, api_name="/swap_labels")
     assert len(row) == len(zoo.get_spec(name).label_names)
     assert image_of(swapped).shape == (112, 112)
 

@@ -333,3 +333,13 @@ def test_links_are_checked_against_this_app(zd):
     assert kept == dict(model=name, a=0) and len(notes) == 2
     kept, notes = zd.clean_link("latent_map", dict(dataset=dataset, left=name, right="nope.mnist"))
     assert kept == dict(dataset=dataset, left=name) and len(notes) == 1
+
+
+@pytest.mark.parametrize("name", CONDITIONAL)
+def test_swap_labels_draws_every_style_under_every_label(zd, name):
+    spec = zoo.get_spec(name)
+    k = len(spec.label_names)
+    grid = zd.swap_labels(name, zd.pick(spec.dataset, "example", 0))["grid"]
+    tile, pad = 56, 3
+    assert grid.shape[0] == 16 + pad + (k + 1) * (tile + pad)  # a header, then A and one example per class
+    assert grid.shape[1] == pad + (tile + pad) * (k + 1) + 10

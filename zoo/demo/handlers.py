@@ -87,7 +87,7 @@ def check_range(name: str, value, cast=float):
         number = cast(value)
         if cast is int and float(value) != number:
             raise ValueError
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
         raise ValueError(f"{name} must be a number between {lo} and {hi}, got {value!r}") from None
     if not (lo <= number <= hi) or (isinstance(number, float) and math.isnan(number)):
         raise ValueError(f"{name} must be between {lo} and {hi}, got {value!r}")
@@ -257,7 +257,7 @@ class Demo:
                 index = int(example_index)
                 if float(example_index) != index:
                     raise ValueError
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ValueError(f"example index must be a whole number, got {example_index!r}") from None
             if not 0 <= index < len(ex):
                 raise ValueError(f"example index must be between 0 and {len(ex) - 1}, got {index}")
@@ -425,7 +425,11 @@ class Demo:
         """Encode A's style with A's label, decode it under every label (one row); and, given B,
         A's style under B's label.
 
-        Returns dict(row=[(image, label name)], strip=RGB uint8, swapped=uint8 image or None, caption=str).
+        Also the lecture's picture at larger scale: A and one test example per class (rows), each
+        style decoded under every label (columns).
+
+        Returns dict(row=[(image, label name)], strip=RGB uint8, swapped=uint8 image or None,
+        grid=RGB uint8, caption=str).
         """
         spec, model = self.spec(name), self.model(name)
         if not spec.conditional:
@@ -443,7 +447,15 @@ class Demo:
             yb = self.label_for(name, b, label_b)
             swapped = im.enlarge(model.decode(style, torch.tensor([yb], device=device))[0, 0].cpu().numpy())
             caption += f"; decoded with B's label, {spec.label_names[yb]}"
-        return dict(row=row, strip=im.label_strip(decoded, spec.label_names), swapped=swapped, caption=caption)
+        # More styles: A, then one test example of every class, each decoded under every label.
+        ex = self.examples(spec.dataset)
+        originals = np.concatenate([a.image[None], ex.images[k: 2 * k]])  # (1 + K, 28, 28); the second set of classes
+        labels = torch.tensor([ya] + ex.labels[k: 2 * k].tolist(), device=device)
+        styles = model.encode(torch.as_tensor(originals, device=device)[:, None], labels).mean  # (1 + K, D)
+        all_labels = torch.arange(k, device=device).repeat(len(styles))  # (R * K,)
+        grid = model.decode(styles.repeat_interleave(k, 0), all_labels)[:, 0].cpu().numpy().reshape(len(styles), k, 28, 28)
+        return dict(row=row, strip=im.label_strip(decoded, spec.label_names), swapped=swapped, caption=caption,
+                    grid=im.analogy_grid(originals, grid, spec.label_names))
 
     # -----------------------------------------------------------------------------------------
     # Latent maps
@@ -517,6 +529,10 @@ class Demo:
         Returns dict(image=uint8 (enlarged), code=(D,) latent, caption=str).
         """
         lmap = self.latent_map(name, ellipses)
+        try:
+            x, y = float(x), float(y)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError(f"pixel ({x!r}, {y!r}) is not a point on the map; click inside the frame") from None
         if not lmap.frame.contains(x, y):
             raise ValueError(f"pixel ({x}, {y}) is outside the plot area of the map; click inside the frame")
         u, v = lmap.frame.to_latent(x, y)
@@ -580,9 +596,12 @@ class Demo:
         z = np.array(state["mean"], dtype=np.float32)
         values = list(values)[: len(state["dims"])]
         for d, value in zip(state["dims"], values):
-            if value is None or not math.isfinite(float(value)):
+            try:
+                z[d] = float(value)
+            except (TypeError, ValueError, OverflowError):
+                z[d] = math.nan
+            if not math.isfinite(z[d]):
                 raise ValueError(f"slider for z{d} has no valid value: {value!r}")
-            z[d] = float(value)
         device = next(model.parameters()).device
         y = None if state.get("label") is None else torch.tensor([state["label"]], device=device)
         return im.enlarge(model.decode(torch.as_tensor(z, device=device)[None], y)[0, 0].cpu().numpy())

@@ -291,6 +291,30 @@ def label_strip(images: np.ndarray, captions: list[str], scale: int = SCALE, pad
     return np.asarray(image)
 
 
+def analogy_grid(originals: np.ndarray, decoded: np.ndarray, label_names: list[str], scale: int = 2, pad: int = 3) -> np.ndarray:
+    """The CVAE picture: row r is originals[r] (left, after a gap) then its style decoded under
+    every label. originals: (R, 28, 28); decoded: (R, K, 28, 28). Label names head the columns. RGB uint8."""
+    f = font(10)
+    rows, k = decoded.shape[:2]
+    tile = decoded.shape[-1] * scale
+    header = 16
+    gap = 10
+    width = pad + (tile + pad) * (k + 1) + gap
+    image = Image.new("RGB", (width, header + pad + rows * (tile + pad)), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((pad, 2), "input", fill=(90, 90, 90), font=f)
+    for c, name in enumerate(label_names):
+        x = pad + (tile + pad) * (c + 1) + gap
+        text = name if draw.textlength(name, font=f) <= tile + pad else name[: max(1, (tile + pad) // 6)] + "…"
+        draw.text((x + (tile - draw.textlength(text, font=f)) / 2, 2), text, fill="black", font=f)
+    for r in range(rows):
+        y = header + pad + r * (tile + pad)
+        image.paste(Image.fromarray(enlarge(originals[r], scale)).convert("RGB"), (pad, y))
+        for c in range(k):
+            image.paste(Image.fromarray(enlarge(decoded[r, c], scale)).convert("RGB"), (pad + (tile + pad) * (c + 1) + gap, y))
+    return np.asarray(image)
+
+
 def gif_bytes(frames: np.ndarray, duration_ms: int = 80, scale: int = SCALE) -> bytes:
     """(T, 28, 28) float frames -> an animated GIF that plays forward then back, looping."""
     tiles = [Image.fromarray(enlarge(f, scale)) for f in frames]
