@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
+from PIL import Image
 
 from zoo import get_spec
 from zoo.demo import AUTO, EACH, PATHS, Demo, make_link, read_link
@@ -89,7 +90,10 @@ def image_upload(**kwargs) -> gr.Image:
             return preprocess(payload)
         except gr.Error:
             raise
-        except Exception as exc:  # PIL.UnidentifiedImageError, DecompressionBombError, ...
+        except Image.DecompressionBombError as exc:
+            raise gr.Error(f"the image is too large ({exc}); use one under {im.MAX_SIDE}x{im.MAX_SIDE} pixels",
+                           print_exception=False) from exc
+        except Exception as exc:  # PIL.UnidentifiedImageError, a truncated file, ...
             raise gr.Error(f"the upload is not an image that can be read ({type(exc).__name__}: {exc}); "
                            "use a PNG, JPEG or WebP file", print_exception=False) from exc
 
@@ -240,6 +244,8 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                                              elem_classes="pixelated", elem_id="itp-frame")
                         itp_strip = gr.Image(label="all frames", format="png", interactive=False, elem_classes="pixelated",
                                              elem_id="itp-strip")
+                        gr.Markdown("Frames decode the path between the posterior means of A and B. A conditional model "
+                                    "decodes with A's label up to t = 0.5 and with B's after.")
                         itp_gif = gr.Image(label="animated GIF (download button, top right)", type="filepath", format="gif",
                                            interactive=False, height=160, elem_id="itp-gif")
 

@@ -226,3 +226,10 @@ def test_the_command_line_refuses_bad_flags(argv, message, capsys):
 
     assert app.main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_decompression_bomb_is_refused_as_too_large(client, tmp_path):
+    path = tmp_path / "bomb.png"  # 20000 x 20000 pixels declared, a few KB on disk
+    Image.new("1", (20000, 20000)).save(path)
+    with pytest.raises(Exception, match="too large"):
+        client.predict(source="upload", upload=handle_file(str(path)), api_name="/reconstruct")
