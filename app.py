@@ -274,8 +274,9 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                         swp_swapped = gr.Image(label="A's style, B's label", format="png", interactive=False, height=200, width=200,
                                                elem_classes="pixelated", elem_id="swp-swapped")
                         swp_caption = gr.Markdown(elem_id="swp-caption")
-                        swp_grid = gr.Image(label="more styles: each row one input's style, decoded under every label", format="png",
-                                            interactive=False, elem_id="swp-grid")
+                        gr.Markdown("**More styles**: each row is one input's style (A first, then a test example of every "
+                                    "class), decoded under every label.")
+                        swp_grid = gr.Image(label="more styles", format="png", interactive=False, show_label=False, elem_id="swp-grid")
 
             # ---------------------------------------------------------------------------------
             with gr.Tab("Latent map", id="latent_map") as tab_map:
