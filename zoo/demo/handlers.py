@@ -290,8 +290,8 @@ class Demo:
         x = self._tensor(image, model).expand(k, -1, -1, -1)  # (K, 1, 28, 28)
         y = torch.arange(k, device=x.device)
         posterior = model.encode(x, y)
-        logits = model.decode_logits(posterior.mean, y)
-        recon = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+        probs = model.decode(posterior.mean, y).clamp(1e-6, 1 - 1e-6)
+        recon = torch.nn.functional.binary_cross_entropy(probs, x, reduction="none").flatten(1).sum(1)  # (K,) nats
         return int((recon + posterior.kl()).argmin())
 
     def _tensor(self, image: np.ndarray, model) -> torch.Tensor:
