@@ -233,3 +233,15 @@ def test_a_decompression_bomb_is_refused_as_too_large(client, tmp_path):
     Image.new("1", (20000, 20000)).save(path)
     with pytest.raises(Exception, match="too large"):
         client.predict(source="upload", upload=handle_file(str(path)), api_name="/reconstruct")
+
+
+@pytest.mark.parametrize("name", TRAINED[:1])
+def test_concurrent_users_get_their_own_answers(client, name):
+    jobs = [client.submit(model=name, grid_size=2, seed=seed, api_name="/sample") for seed in range(4)]
+    bad = [client.submit(model="nope", api_name="/sample") for _ in range(2)]
+    grids = [image_of(job.result()[0]) for job in jobs]
+    for job in bad:
+        with pytest.raises(Exception, match="nope"):
+            job.result()
+    assert not np.array_equal(grids[0], grids[1])
+    assert np.array_equal(grids[2], image_of(client.predict(model=name, grid_size=2, seed=2, api_name="/sample")[0]))
