@@ -343,3 +343,14 @@ def test_swap_labels_draws_every_style_under_every_label(zd, name):
     tile, pad = 56, 3
     assert grid.shape[0] == 16 + pad + (k + 1) * (tile + pad)  # a header, then A and one example per class
     assert grid.shape[1] == pad + (tile + pad) * (k + 1) + 10
+
+
+def test_an_upload_is_turned_upright_by_its_exif_orientation():
+    tall = np.full((40, 20), 255, np.uint8)
+    tall[5:35, 8:12] = 0  # a vertical bar
+    image = Image.fromarray(tall)
+    exif = image.getexif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view"
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif)
+    assert im.read_upload(buffer.getvalue()).shape == (20, 40)

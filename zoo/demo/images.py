@@ -14,7 +14,7 @@ import math
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 MIN_SIDE = 8  # px; smaller uploads hold no drawable shape
 MAX_SIDE = 4096  # px; larger ones are refused before they are decoded
@@ -63,6 +63,7 @@ def read_upload(source) -> np.ndarray:
     _check_size(*image.size)
     try:
         image.load()
+        image = ImageOps.exif_transpose(image)  # phone photos: upright, as the user saw them
     except (OSError, ValueError) as exc:
         raise ValueError(f"the image file is damaged or truncated ({exc})") from exc
     return _grey_from_pil(image)
