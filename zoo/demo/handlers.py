@@ -114,6 +114,7 @@ class Demo:
         self._manifolds: dict[tuple, np.ndarray] = {}
         self._info: dict[tuple, str] = {}
         self._galleries: dict[tuple, list] = {}
+        self._locations: dict[str, object] = {}  # name -> zoo.weights.WeightsLocation
         self._lock = threading.Lock()
 
     # -----------------------------------------------------------------------------------------
@@ -157,26 +158,21 @@ class Demo:
         """A short Markdown description: family, dataset, latent size, card metrics, weights source.
         Cached until the model card changes (`zoo eval` rewrites it)."""
         spec = self.spec(name)
-        card = spec.bundled_dir / "README.md"
+        with self._lock:
+            location = self._locations.get(name)
+        if location is None:  # where the weights come from is decided once (it may ask the Hub)
+            try:
+                location = resolve_weights(spec)
+            except FileNotFoundError:
+                return _describe(spec, f"missing (train them with `python -m zoo train {name}`)", {})
+            with self._lock:
+                self._locations[name] = location
+        card = location.folder / "README.md"
         key = (name, card.stat().st_mtime_ns if card.is_file() else 0)
         if key not in self._info:
-            self._info[key] = self._model_info(spec)
+            metrics = read_record(location.folder).get("metrics") or read_record(spec.bundled_dir).get("metrics") or {}
+            self._info[key] = _describe(spec, location.source, metrics)
         return self._info[key]
-
-    def _model_info(self, spec) -> str:
-        name = spec.name
-        try:
-            source = resolve_weights(spec).source
-        except FileNotFoundError:
-            source = "missing: train it with `python -m zoo train " + name + "`"
-        metrics = read_record(spec.bundled_dir).get("metrics", {}) if spec.bundled_dir.is_dir() else {}
-        head = (f"**{name}** · {spec.family.upper()} · {spec.dataset} · {spec.latent_dim}-D latent"
-                + (f" · conditional on {len(spec.label_names)} labels" if spec.conditional else "") + f" · weights: {source}")
-        shown = [(METRICS[k][0], v) for k, v in metrics.items() if k in METRICS and isinstance(v, (int, float))]
-        measured = (" · ".join(f"{label}: {_fmt(value)}" for label, value in shown) if shown
-                    else f"metrics: not measured yet (`python -m zoo eval {name}`)")
-        lines = [head, "", f"{spec.description} {measured}"]
-        return "\n".join(lines)
 
     def clean_link(self, tab: str, params: dict) -> tuple[dict, list[str]]:
         """The settings of a link (see links.read_link) that this app can apply, and a note on
@@ -605,6 +601,15 @@ class Demo:
         device = next(model.parameters()).device
         y = None if state.get("label") is None else torch.tensor([state["label"]], device=device)
         return im.enlarge(model.decode(torch.as_tensor(z, device=device)[None], y)[0, 0].cpu().numpy())
+
+
+def _describe(spec, source: str, metrics: dict) -> str:
+    head = (f"**{spec.name}** · {spec.family.upper()} · {spec.dataset} · {spec.latent_dim}-D latent"
+            + (f" · conditional on {len(spec.label_names)} labels" if spec.conditional else "") + f" · weights: {source}")
+    shown = [(METRICS[k][0], v) for k, v in metrics.items() if k in METRICS and isinstance(v, (int, float))]
+    measured = (" · ".join(f"{label}: {_fmt(value)}" for label, value in shown) if shown
+                else f"metrics: not measured yet (`python -m zoo eval {spec.name}`)")
+    return f"{head}\n\n{spec.description} {measured}"
 
 
 def parse_label(spec, label) -> int:
