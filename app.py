@@ -78,6 +78,24 @@ def errors_as_gr_error(fn):
     return wrapper
 
 
+def clear_input_errors(component):
+    """A value the component cannot take (through the API: a word for a number, a list for a
+    slider) becomes a gr.Error naming the input, instead of a generic processing error."""
+    preprocess = component.preprocess
+
+    def checked_preprocess(payload):
+        try:
+            return preprocess(payload)
+        except gr.Error:
+            raise
+        except Exception as exc:
+            name = component.label or component.elem_id or type(component).__name__.lower()
+            raise gr.Error(f"{name}: cannot use the value {payload!r} ({type(exc).__name__}: {exc})", print_exception=False) from exc
+
+    component.preprocess = checked_preprocess
+    return component
+
+
 def image_upload(**kwargs) -> gr.Image:
     """A gr.Image whose unreadable uploads (not an image, a decompression bomb) become a gr.Error
     that says so, instead of a generic processing error. (Wrapping the instance's preprocess, not
@@ -220,6 +238,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                                             elem_id="smp-grid")
                         smp_caption = gr.Markdown()
                         smp_manifold = gr.Image(label="decoded latent plane (2-D models)", format="png", interactive=False,
+                                                visible=get_spec(first).latent_dim == 2,
                                                 elem_classes="pixelated", elem_id="smp-manifold")
 
             # ---------------------------------------------------------------------------------
@@ -334,6 +353,9 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
         @errors_as_gr_error
         def reconstruct(dataset, models, source, example_index, upload=None, sketch=None, label=AUTO):
             picked = zd.pick(dataset, source, example_index, upload, sketch)
+            models = [models] if isinstance(models, str) else models
+            if models and not isinstance(models, (list, tuple)):
+                raise ValueError(f"models must be a list of model names, got {models!r}")
             names = list(models or zd.models(dataset=dataset))
             out = zd.reconstruct(names, picked, label)
             info = "\n\n".join(zd.model_info(n) for n in names)
@@ -426,7 +448,9 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
         smp_outputs = [smp_grid, smp_caption, smp_manifold, smp_info]
         smp_link = (lambda model, n, seed, temp, label: make_link("sample", model=model, n=_int(n), seed=_int(seed), temp=temp, label=label),
                     smp_inputs)
-        smp_button.click(sample, smp_inputs, smp_outputs, api_name="sample").success(*smp_link, links["sample"], **PRIVATE)
+        smp_manifold_shown = (lambda model: gr.update(visible=get_spec(model).latent_dim == 2), smp_model, smp_manifold)
+        smp_button.click(sample, smp_inputs, smp_outputs, api_name="sample").success(*smp_link, links["sample"], **PRIVATE).success(
+            *smp_manifold_shown, **PRIVATE)
 
         itp_inputs = [itp_model, itp_path, itp_steps, *itp_a.inputs, *itp_b.inputs, itp_t]
         itp_outputs = [itp_a.preview, itp_b.preview, itp_frame, itp_strip, itp_gif, itp_frames, itp_info]
@@ -559,7 +583,12 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
             done = loaded.then(fn, inputs, outputs, api_visibility="private", show_progress="minimal")
             if tab == "traverse":  # a traverse link also carries the slider values: applied once the code is encoded
                 done = done.success(*trv_apply, **PRIVATE)
+            if tab == "sample":
+                done = done.success(*smp_manifold_shown, **PRIVATE)
             done.success(*link, links[tab], **PRIVATE)
+    for block in demo.blocks.values():
+        if isinstance(block, gr.components.Component) and not isinstance(block, gr.Image):  # images: see image_upload
+            clear_input_errors(block)
     return demo
 
 
