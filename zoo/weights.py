@@ -69,6 +69,8 @@ def load_weights(spec: ModelSpec, folder: Path, device: torch.device) -> torch.n
         config = json.loads(config_path.read_text())
     except (OSError, ValueError) as exc:
         raise ValueError(f"{spec.name}: cannot read {config_path}: {exc}") from exc
+    if not isinstance(config, dict):
+        raise ValueError(f"{spec.name}: {config_path} holds {json.dumps(config)[:40]}, not an object of constructor arguments")
     expected = _normalise(spec.config)
     if _normalise({k: config.get(k) for k in expected}) != expected:
         raise ValueError(

@@ -13,6 +13,7 @@ what was wrong.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
 import tempfile
@@ -28,6 +29,8 @@ from .. import create_model, get_spec, list_models, resolve_weights
 from ..cards import METRICS, read_record
 from . import images as im
 from .examples import Examples, load_examples
+
+log = logging.getLogger(__name__)
 
 SOURCES = ("example", "upload", "draw")
 PATHS = ("linear", "spherical")
@@ -104,7 +107,14 @@ class Demo:
     """The app's computations over the models matching `pattern`, on `device`."""
 
     def __init__(self, pattern: str = "*", device: str | None = None, examples_dir=None):
-        self.names = list_models(pattern)
+        self.names, self.left_out = [], {}
+        for name in list_models(pattern):
+            try:
+                get_spec(name)
+                self.names.append(name)
+            except Exception as exc:  # a plugin's broken entry must not take the app down with it
+                self.left_out[name] = f"{type(exc).__name__}: {exc}"
+                log.error("leaving %s out of the app: %s", name, self.left_out[name])
         if not self.names:
             raise ValueError(f"no model in the zoo matches {pattern!r}; see `python -m zoo list`")
         self.device = device
