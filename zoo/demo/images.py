@@ -100,7 +100,7 @@ def _grey_from_array(array: np.ndarray) -> np.ndarray:
     if array.dtype == np.uint8:
         pixels = array.astype(np.float32) / 255.0
     elif np.issubdtype(array.dtype, np.floating):
-        if array.size and (np.nanmin(array) < 0 or np.nanmax(array) > 1 or np.isnan(array).any()):
+        if array.size and (np.isnan(array).any() or array.min() < 0 or array.max() > 1):
             raise ValueError("float images must have values in [0, 1]")
         pixels = array.astype(np.float32)
     else:
@@ -209,7 +209,7 @@ def prepare(grey: np.ndarray, dataset: str) -> np.ndarray:
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
-    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return (np.clip(np.nan_to_num(image, nan=0.0), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def enlarge(image: np.ndarray, scale: int = SCALE) -> np.ndarray:
