@@ -56,6 +56,38 @@ def bench_model(name: str, repeats: int) -> dict:
     }
 
 
+def timed_ms(fn, budget_s: float = 0.4, min_repeats: int = 5, max_repeats: int = 200) -> float:
+    """Median ms of `fn` after two warm-up calls, repeated for about `budget_s` seconds."""
+    fn(), fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < max_repeats and (len(times) < min_repeats or time.perf_counter() - start < budget_s):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+@torch.inference_mode()
+def throughput(name: str, batches=(1, 16, 64, 256), budget_s: float = 0.4) -> dict:
+    """Images per second through encode (to the posterior) and decode (from codes), at each batch
+    size, on the CPU with the current torch thread count; and the load time from the bundled files."""
+    spec = zoo.get_spec(name)
+    model = zoo.create_model(name, device="cpu")
+    g = torch.Generator().manual_seed(0)
+    rows = {}
+    for b in batches:
+        x = torch.rand(b, *spec.input_shape, generator=g)
+        z = torch.randn(b, spec.latent_dim, generator=g)
+        y = torch.arange(b) % len(spec.label_names) if spec.conditional else None
+        encode_ms = timed_ms(lambda: model.encode(x, y), budget_s)
+        decode_ms = timed_ms(lambda: model.decode(z, y), budget_s)
+        rows[b] = dict(encode_ms=encode_ms, decode_ms=decode_ms, encode_per_s=b / encode_ms * 1000, decode_per_s=b / decode_ms * 1000)
+    location = resolve_weights(spec)
+    load_ms = timed_ms(lambda: load_weights(spec, location.folder, torch.device("cpu")), budget_s, min_repeats=5, max_repeats=30)
+    return dict(name=name, family=spec.family, latent_dim=spec.latent_dim, batches=rows, load_ms=load_ms, source=location.source)
+
+
 def import_check() -> dict:
     code = ("import sys, time; t = time.perf_counter(); import zoo; zoo.list_models(); "
             "dt = time.perf_counter() - t; heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('gradio', 'torchvision') "
