@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_model as load_safetensors
 
 from .device import resolve_device
 from .registry import ModelSpec, get_spec
@@ -78,7 +79,10 @@ def load_weights(spec: ModelSpec, folder: Path, device: torch.device) -> torch.n
             f"{ {k: config.get(k) for k in expected} }, the plugin says {expected}; retrain or re-download it"
         )
     try:
-        model = cls.from_pretrained(str(folder), strict=True, map_location=str(device), local_files_only=True)
+        # What PyTorchModelHubMixin.from_pretrained does for a local folder, without its print and
+        # without its fallback to a pickle file: the constructor from config.json, then safetensors.
+        model = cls(**config)
+        load_safetensors(model, str(folder / WEIGHTS_FILE), strict=True, device=str(device))
     except Exception as exc:
         raise ValueError(f"{spec.name}: the weights in {folder / WEIGHTS_FILE} do not fit the model: {_first_line(exc)}") from exc
     return model.to(device).eval()
