@@ -26,6 +26,11 @@ def write_random_weights(folder: Path, names: list[str] | None = None, seed: int
     return folder
 
 
+def shared_random_weights(tmp_path_factory) -> Path:
+    """One folder of random weights for the whole test session (the suites copy it before breaking anything)."""
+    return write_random_weights(tmp_path_factory.getbasetemp() / "random-weights")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -17,14 +17,14 @@ from safetensors.torch import load_file, save_file
 import zoo
 from zoo.weights import CONFIG_FILE, WEIGHTS_FILE, model_cache
 
-from random_zoo import served_app, weights_dir, write_random_weights
+from random_zoo import served_app, shared_random_weights, weights_dir, write_random_weights
 
 MODELS = zoo.list_models()
 
 
 @pytest.fixture(scope="module")
 def random_weights(tmp_path_factory) -> Path:
-    return write_random_weights(tmp_path_factory.mktemp("random-weights"))
+    return shared_random_weights(tmp_path_factory)
 
 
 def copy_of(random_weights: Path, folder: Path) -> Path:

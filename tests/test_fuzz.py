@@ -34,7 +34,7 @@ import zoo
 from zoo.demo import AUTO, EACH, PATHS, SOURCES, Demo, read_link
 from zoo.demo import images as im
 
-from random_zoo import served_app, weights_dir, write_random_weights
+from random_zoo import served_app, shared_random_weights, weights_dir
 
 gr = pytest.importorskip("gradio")
 
@@ -179,7 +179,7 @@ def files(tmp_path_factory) -> Files:
 
 @pytest.fixture(scope="module")
 def random_weights(tmp_path_factory) -> Path:
-    return write_random_weights(tmp_path_factory.mktemp("random-weights"))
+    return shared_random_weights(tmp_path_factory)
 
 
 def ring_png(size: int = 64) -> bytes:
@@ -194,7 +194,7 @@ def sketch_of(array: np.ndarray | None) -> dict:
 # Reading images: the first thing every upload and drawing meets
 
 
-@fuzz_settings(300)
+@fuzz_settings(200)
 @given(array=arrays)
 @example(array=np.zeros((0, 0), np.uint8))
 @example(array=np.full((28, 28), np.nan, np.float32))
@@ -214,7 +214,7 @@ def test_reading_any_array_gives_an_image_or_a_clear_error(array):
             tally("read arrays", "error")
 
 
-@fuzz_settings(300)
+@fuzz_settings(200)
 @given(data=image_files)
 def test_reading_any_file_gives_an_image_or_a_clear_error(data, files):
     for source in (data, files.write(data)):
@@ -344,7 +344,7 @@ def test_every_endpoint_answers_or_says_what_is_wrong(endpoint, app_fns, files):
     arguments = changed.flatmap(lambda keys: st.fixed_dictionaries({p: strategy_for(p, files) if p in keys else st.just(valid[p])
                                                                      for p in params}))
 
-    @fuzz_settings(60)
+    @fuzz_settings(50)
     @given(kwargs=arguments)
     def run(kwargs):
         out = call_endpoint(fn, kwargs, endpoint)
@@ -472,10 +472,10 @@ def test_every_endpoint_through_the_client(endpoint, client, files):
         if p.endswith(("upload", "sketch")):
             values = [None]
         else:
-            values = ["abc", None, 2**40, [1]] if http_strategy(p, files) is JSON_NUMBERS else ["nope", None, 3]
+            values = ["abc", None, 2**40] if http_strategy(p, files) is JSON_NUMBERS else ["nope", None]
         for value in values:
             attempt({p: value})
 
-    fuzz_settings(10)(given(kwargs=arguments)(attempt))()
+    fuzz_settings(8)(given(kwargs=arguments)(attempt))()
     grid, *_ = client.predict(model=MODELS[0], grid_size=2, api_name="/sample")  # and the app still answers
     assert grid

@@ -9,14 +9,14 @@ import pytest
 
 from bench.common import app_process, memory_mb
 from bench.load import load_test
-from random_zoo import write_random_weights
+from random_zoo import shared_random_weights
 
 pytest.importorskip("gradio_client")
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    weights = write_random_weights(tmp_path_factory.mktemp("random-weights"))
+    weights = shared_random_weights(tmp_path_factory)
     with app_process(env=dict(ZOO_WEIGHTS_DIR=str(weights), ZOO_DEVICE="cpu", HF_HUB_OFFLINE="1")) as (url, pid):
         yield url, pid
 
