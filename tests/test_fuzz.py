@@ -450,6 +450,35 @@ def http_strategy(param: str, files: Files) -> st.SearchStrategy:
     return strategy_for(param, files).filter(lambda v: not (isinstance(v, float) and not math.isfinite(v)))
 
 
+UPLOADS = {  # name -> (file bytes, suffix, what must happen: None for an answer, else words of the error)
+    "4000x4000": (lambda: encode(make_array(4000, 4000, None, "uint8", "stroke", 0), "PNG", None), ".png", None),
+    "1x1": (lambda: encode(make_array(1, 1, None, "uint8", "zeros", 0), "PNG", None), ".png", "too small"),
+    "empty file": (lambda: b"", ".png", "not an image"),
+    "NaN-filled": (lambda: encode(make_array(32, 32, None, "float32", "nan", 0), "TIFF", None), ".tiff", "floating-point"),
+    "text": (lambda: b"not an image at all\n", ".png", "not an image"),
+    "bomb": (lambda: bomb_png(), ".png", "too large"),
+    "16-bit": (lambda: encode(make_array(32, 32, None, "uint16", "stroke", 0), "PNG", None), ".png", "16"),
+}
+
+
+@pytest.mark.parametrize("upload", list(UPLOADS))
+def test_special_uploads_through_the_client(client, files, upload):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    make, suffix, message = UPLOADS[upload]
+    path = files.write(make(), suffix)
+    if message is None:
+        preview, *_ = client.predict(source="upload", upload=handle_file(path), api_name="/reconstruct")
+        assert preview
+        tally("client uploads", "answer")
+    else:
+        with pytest.raises(AppError, match=message) as err:
+            client.predict(source="upload", upload=handle_file(path), api_name="/reconstruct")
+        assert GENERIC not in str(err.value)
+        tally("client uploads", "error")
+
+
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_every_endpoint_through_the_client(endpoint, client, files):
     from gradio_client.exceptions import AppError
