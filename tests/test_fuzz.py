@@ -312,7 +312,7 @@ def routed(kwargs: dict, changed: set) -> dict:
     the source is itself generated: otherwise the example would be used and the image never read."""
     for prefix in ("", "a_", "b_"):
         for kind, source in (("sketch", "draw"), ("upload", "upload")):
-            if f"{prefix}{kind}" in changed and f"{prefix}source" not in changed and f"{prefix}source" in kwargs:
+            if f"{prefix}{kind}" in changed and f"{prefix}source" not in changed:
                 kwargs[f"{prefix}source"] = source
     return kwargs
 
@@ -495,7 +495,7 @@ def test_every_endpoint_through_the_client(endpoint, client, files):
 
     api = client.view_api(print_info=False, return_format="dict")["named_endpoints"][f"/{endpoint}"]
     params = [p["parameter_name"] for p in api["parameters"]]
-    arguments = st.fixed_dictionaries({}, optional={p: http_strategy(p, files) for p in params})
+    arguments = st.fixed_dictionaries({}, optional={p: http_strategy(p, files) for p in params}).map(lambda kw: routed(kw, set(kw)))
 
     def attempt(kwargs):
         try:
