@@ -35,6 +35,8 @@ def cvae_conv_z8_mnist():
         family="cvae",
         dataset="mnist",
         model_args=dict(latent_dim=8, num_classes=10, channels=[32, 64], hidden=256),
-        recipe=Recipe(epochs=60, batch_size=64, lr=1e-3, beta=1.0, seed=0),
+        # β = 2: at β = 1 the code keeps some of the digit's identity (label-swap accuracy 0.89);
+        # a stronger pull to the prior leaves the class to the label.
+        recipe=Recipe(epochs=60, batch_size=64, lr=1e-3, beta=2.0, seed=0),
         description="Conditional VAE: the code keeps a digit's style, the label says which digit to draw.",
     )

@@ -50,9 +50,10 @@ class ConvDecoder(nn.Module):
             nn.ConvTranspose2d(in_ch, out_ch, kernel_size=4, stride=2, padding=1)
             for in_ch, out_ch in zip(rev, rev[1:] + [c])
         )
-        # A conditional decoder also gets the condition as a per-channel bias before every
-        # upsampling, so the label steers the drawing at every scale, not only through z.
-        self.cond_biases = nn.ModuleList(nn.Linear(cond_dim, ch) for ch in rev) if cond_dim else None
+        # A conditional decoder also gets the condition before every upsampling, as a per-channel
+        # scale and shift (FiLM, https://arxiv.org/abs/1709.07871): the label decides how the style
+        # in z is drawn at every scale, instead of only adding to it.
+        self.cond_films = nn.ModuleList(nn.Linear(cond_dim, 2 * ch) for ch in rev) if cond_dim else None
 
     def forward(self, z: Tensor, cond: Tensor | None = None) -> Tensor:
         h = self.mlp(z if cond is None else torch.cat([z, cond], dim=1))
@@ -60,8 +61,9 @@ class ConvDecoder(nn.Module):
         for i, deconv in enumerate(self.deconvs):
             if i > 0:
                 h = nn.functional.silu(h)
-            if self.cond_biases is not None:
-                h = h + self.cond_biases[i](cond)[:, :, None, None]  # (B, ch, 1, 1)
+            if self.cond_films is not None:
+                scale, shift = self.cond_films[i](cond)[:, :, None, None].chunk(2, dim=1)  # (B, ch, 1, 1) each
+                h = h * (1 + scale) + shift
             h = deconv(h)
         return h  # (B, C, H, W) logits
 
