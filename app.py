@@ -372,9 +372,8 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
             dataset = zd.spec(model).dataset
             a = zd.pick(dataset, a_source, a_index, a_upload, a_sketch)
             b = zd.pick(dataset, b_source, b_index, b_upload, b_sketch)
-            out = zd.interpolate(model, a, b, path, steps, cached=frames_state)
-            gif = im.save_gif(out["frames"], GIF_DIR)
-            return (im.enlarge(a.image), im.enlarge(b.image), zd.frame_at(out["frames"], t), out["strip"], str(gif),
+            out = zd.interpolate(model, a, b, path, steps, cached=frames_state, gif_folder=GIF_DIR)
+            return (im.enlarge(a.image), im.enlarge(b.image), zd.frame_at(out["frames"], t), out["strip"], out["gif"],
                     out["state"], zd.model_info(model))
 
         @errors_as_gr_error

@@ -125,6 +125,7 @@ class Demo:
         self._info: dict[tuple, str] = {}
         self._galleries: dict[tuple, list] = {}
         self._locations: dict[str, object] = {}  # name -> zoo.weights.WeightsLocation
+        self._styles: dict[str, tuple] = {}
         self._lock = threading.Lock()
 
     # -----------------------------------------------------------------------------------------
@@ -390,20 +391,23 @@ class Demo:
 
     @torch.inference_mode()
     def interpolate(self, name: str, a: Picked, b: Picked, path="linear", steps=16, label_a=AUTO, label_b=AUTO,
-                    cached: dict | None = None) -> dict:
+                    cached: dict | None = None, gif_folder: Path | None = None) -> dict:
         """Decoded frames along the path from A's code to B's (posterior means), computed once per
         pair: pass the previous result's `state` as `cached` and an unchanged pair is not recomputed.
 
-        A conditional model decodes with A's label for t < 0.5 and B's from there on.
-        Returns dict(frames=(T, 28, 28) float32, strip=uint8 image, state=dict(key, frames)).
+        A conditional model decodes with A's label for t < 0.5 and B's from there on. With a
+        `gif_folder`, an animated GIF of the frames is written there (once per pair).
+        Returns dict(frames=(T, 28, 28) float32, strip=uint8 image, gif=path or None, state=dict(key, frames, gif)).
         """
         spec, model = self.spec(name), self.model(name)
         check_choice("path", path, PATHS)
         steps = check_range("steps", steps, int)
         ya, yb = self.label_for(name, a, label_a), self.label_for(name, b, label_b)
         key = _digest(name, path, steps, ya, yb, a.image, b.image)
+        gif = None
         if cached and cached.get("key") == key:
             frames = np.asarray(cached["frames"], dtype=np.float32)
+            gif = cached.get("gif")
         else:
             xa, xb = self._tensor(a.image, model), self._tensor(b.image, model)
             device = xa.device
@@ -413,7 +417,10 @@ class Demo:
             z = torch.stack([_lerp(za, zb, t) if path == "linear" else _slerp(za, zb, t) for t in ts])  # (T, D)
             y = None if ya is None else torch.tensor([ya if t < 0.5 else yb for t in ts.tolist()], device=device)
             frames = model.decode(z, y)[:, 0].cpu().numpy()
-        return dict(frames=frames, strip=im.grid(frames, columns=len(frames), scale=2), state=dict(key=key, frames=frames))
+        if gif_folder is not None and (gif is None or not Path(gif).is_file()):
+            gif = str(im.save_gif(frames, gif_folder))
+        return dict(frames=frames, strip=im.grid(frames, columns=len(frames), scale=2), gif=gif,
+                    state=dict(key=key, frames=frames, gif=gif))
 
     @staticmethod
     def frame_at(frames, t=0.5) -> np.ndarray:
@@ -453,15 +460,29 @@ class Demo:
             yb = self.label_for(name, b, label_b)
             swapped = im.enlarge(model.decode(style, torch.tensor([yb], device=device))[0, 0].cpu().numpy())
             caption += f"; decoded with B's label, {spec.label_names[yb]}"
-        # More styles: A, then one test example of every class, each decoded under every label.
+        # More styles: A's row, then one test example of every class (the same every time: cached).
+        originals, rows = self._example_styles(name)
+        grid = im.analogy_grid(np.concatenate([a.image[None], originals]), np.concatenate([decoded[None], rows]), spec.label_names)
+        return dict(row=row, strip=im.label_strip(decoded, spec.label_names), swapped=swapped, caption=caption, grid=grid)
+
+    @torch.inference_mode()
+    def _example_styles(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """One test example of every class (the second set, 10 to 19, so that example 0 as A is not
+        repeated), each decoded under every label: (K, 28, 28) and (K, K, 28, 28). Once per model."""
+        with self._lock:
+            if name in self._styles:
+                return self._styles[name]
+        spec, model = self.spec(name), self.model(name)
+        k = len(spec.label_names)
         ex = self.examples(spec.dataset)
-        originals = np.concatenate([a.image[None], ex.images[k: 2 * k]])  # (1 + K, 28, 28); the second set of classes
-        labels = torch.tensor([ya] + ex.labels[k: 2 * k].tolist(), device=device)
-        styles = model.encode(torch.as_tensor(originals, device=device)[:, None], labels).mean  # (1 + K, D)
-        all_labels = torch.arange(k, device=device).repeat(len(styles))  # (R * K,)
-        grid = model.decode(styles.repeat_interleave(k, 0), all_labels)[:, 0].cpu().numpy().reshape(len(styles), k, 28, 28)
-        return dict(row=row, strip=im.label_strip(decoded, spec.label_names), swapped=swapped, caption=caption,
-                    grid=im.analogy_grid(originals, grid, spec.label_names))
+        device = next(model.parameters()).device
+        originals = np.array(ex.images[k: 2 * k])  # (K, 28, 28)
+        styles = model.encode(torch.as_tensor(originals, device=device)[:, None],
+                              torch.as_tensor(np.array(ex.labels[k: 2 * k]), device=device)).mean  # (K, D)
+        labels = torch.arange(k, device=device).repeat(k)  # (K * K,)
+        rows = model.decode(styles.repeat_interleave(k, 0), labels)[:, 0].cpu().numpy().reshape(k, k, 28, 28)
+        with self._lock:
+            return self._styles.setdefault(name, (originals, rows))
 
     # -----------------------------------------------------------------------------------------
     # Latent maps

@@ -251,7 +251,7 @@ def posterior_plot(rows: list[tuple[str, np.ndarray, np.ndarray]], width: int = 
     Returns an RGB uint8 image.
     """
     f, small = font(12), font(10)
-    panel_h = [36 + 8 * len(mean) + 12 for _, mean, _ in rows]
+    panel_h = [36 + 10 * len(mean) + 12 for _, mean, _ in rows]
     image = Image.new("RGB", (width, sum(panel_h) + 4), "white")
     draw = ImageDraw.Draw(image)
     left, right = 44, width - 14
@@ -265,7 +265,7 @@ def posterior_plot(rows: list[tuple[str, np.ndarray, np.ndarray]], width: int = 
             draw.line([(x, top), (x, bottom)], fill=(150, 150, 150) if v == 0 else (228, 228, 228))
             draw.text((x - 4, bottom), f"{v:d}", fill=(120, 120, 120), font=small)
         for d, (m, s) in enumerate(zip(mean, std)):
-            y = top + 4 + 8 * d
+            y = top + 5 + 10 * d
             if s > 0:
                 draw.line([(to_x(m - s), y), (to_x(m + s), y)], fill=(31, 119, 180), width=3)
             outside = abs(m) > span
@@ -325,11 +325,11 @@ def gif_bytes(frames: np.ndarray, duration_ms: int = 80, scale: int = SCALE) -> 
     return buffer.getvalue()
 
 
-def save_gif(frames: np.ndarray, folder: Path, duration_ms: int = 80) -> Path:
+def save_gif(frames: np.ndarray, folder: Path, duration_ms: int = 80, scale: int = 3) -> Path:
     """Write `gif_bytes(frames)` into `folder` under a name derived from its content; returns the path."""
     import hashlib
 
-    data = gif_bytes(frames, duration_ms)
+    data = gif_bytes(frames, duration_ms, scale)
     path = Path(folder) / f"interpolation-{hashlib.sha1(data).hexdigest()[:16]}.gif"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
