@@ -341,8 +341,8 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
                                                 format="png", interactive=False, elem_classes="pixelated", elem_id="trv-grid")
                         gr.Markdown("Sliders: latent dimensions ordered by their mean KL over the test examples "
                                     "(by the variance of μ for models without σ); active units first.")
-                        trv_dims = gr.JSON(label="dimensions, most active first (μ of this input, slider range)", open=False,
-                                           elem_id="trv-dims")
+                        with gr.Accordion("the dimensions as data (the endpoint's JSON output)", open=False):
+                            trv_dims = gr.JSON(label="dimensions, most active first (μ of this input, slider range)", elem_id="trv-dims")
                         with gr.Row():
                             trv_sliders = [gr.Slider(-4, 4, value=0, step=0.05, label=f"dimension {i}", visible=i < 4,
                                                      elem_id=f"trv-slider-{i}", min_width=200) for i in range(SLIDERS)]

@@ -598,7 +598,7 @@ class Demo:
         sliders = []
         for d in dims:
             lo, hi = _slider_range(enc.mean[:, d])
-            sliders.append(dict(dim=int(d), value=float(np.clip(mean[d], lo, hi)), minimum=lo, maximum=hi,
+            sliders.append(dict(dim=int(d), value=round(float(np.clip(mean[d], lo, hi)), 3), minimum=lo, maximum=hi,
                                 label=f"z{d} · {enc.activity_name} {enc.activity[d]:.2f}"))
         top = dims[:8]
         rows = []
