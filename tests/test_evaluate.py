@@ -51,3 +51,24 @@ def test_importance_sampling_tightens_with_k(name):
     one = importance_weighted_nll(model, posterior, x, None, 1, torch.Generator().manual_seed(1)).mean()
     many = importance_weighted_nll(model, posterior, x, None, 32, torch.Generator().manual_seed(1)).mean()
     assert many < one
+
+
+# The quality bar of issue 2, as measured by `python -m zoo eval` and recorded in the model cards
+# (the full test split; recomputing it here would take minutes, so this checks the record).
+QUALITY_TARGETS = {
+    "vae_conv_z16.fashion_mnist": {"neg_elbo_nats": ("<", 242.3), "mse_per_pixel": ("<", 0.0132)},
+    "cvae_conv_z16.fashion_mnist": {"label_swap_accuracy": (">=", 0.85)},
+    "cvae_conv_z8.mnist": {"label_swap_accuracy": (">=", 0.90)},
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUALITY_TARGETS))
+def test_recorded_quality_meets_the_targets(name):
+    from zoo.cards import read_record
+
+    spec = zoo.get_spec(name)
+    metrics = read_record(spec.bundled_dir).get("metrics", {})
+    assert metrics.get("test_images", 0) >= 1000, f"evaluate {name} on its whole test split"
+    for key, (op, bound) in QUALITY_TARGETS[name].items():
+        value = metrics[key]
+        assert (value < bound) if op == "<" else (value >= bound), f"{name}: {key} = {value}, target {op} {bound}"
