@@ -114,7 +114,7 @@ def _body(spec: ModelSpec, training: dict, metrics: dict, hub_repo: str | None =
                   f"measured by `python -m zoo eval {spec.name}`:", "", "| metric | value | meaning |", "|---|---|---|"]
         for key, (label, meaning) in METRICS.items():
             if metrics.get(key) is not None:
-                lines.append(f"| {label} | {_fmt(metrics[key])} | {meaning} |")
+                lines.append(f"| {label} | {_fmt(metrics[key])} | {_cell(meaning)} |")
     else:
         lines.append(f"Not measured yet: run `python -m zoo eval {spec.name}`.")
     history = training.get("history") or []
@@ -130,3 +130,7 @@ def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.4f}" if abs(value) < 1 else f"{value:.2f}"
     return str(value)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")  # a bare | would end the markdown table cell (as in p(x|z))
