@@ -11,6 +11,7 @@ import functools
 import importlib.util
 import io
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -52,12 +53,11 @@ def read_upload(source) -> np.ndarray:
     if not isinstance(source, (bytes, bytearray, str, Path)):
         raise ValueError(f"the upload is a {type(source).__name__}, not an image file")
     try:
-        if isinstance(source, (bytes, bytearray)):
-            image = Image.open(io.BytesIO(source))
-        else:
-            image = Image.open(Path(source))
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        if isinstance(exc, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # far beyond MAX_PIXELS anyway
+            image = Image.open(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else Path(source))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
             raise ValueError(f"the image is too large ({exc}); use one under {MAX_SIDE}x{MAX_SIDE} pixels") from exc
         raise ValueError("the file is not an image that can be read (use a PNG, JPEG or WebP file)") from exc
     _check_size(*image.size)
