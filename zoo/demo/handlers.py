@@ -441,8 +441,7 @@ class Demo:
         Also the lecture's picture at larger scale: A and one test example per class (rows), each
         style decoded under every label (columns).
 
-        Returns dict(row=[(image, label name)], strip=RGB uint8, swapped=uint8 image or None,
-        grid=RGB uint8, caption=str).
+        Returns dict(row=[(image, label name)], swapped=uint8 image or None, grid=RGB uint8, caption=str).
         """
         spec, model = self.spec(name), self.model(name)
         if not spec.conditional:
@@ -463,7 +462,7 @@ class Demo:
         # More styles: A's row, then one test example of every class (the same every time: cached).
         originals, rows = self._example_styles(name)
         grid = im.analogy_grid(np.concatenate([a.image[None], originals]), np.concatenate([decoded[None], rows]), spec.label_names)
-        return dict(row=row, strip=im.label_strip(decoded, spec.label_names), swapped=swapped, caption=caption, grid=grid)
+        return dict(row=row, swapped=swapped, caption=caption, grid=grid)
 
     @torch.inference_mode()
     def _example_styles(self, name: str) -> tuple[np.ndarray, np.ndarray]:

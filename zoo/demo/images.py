@@ -277,21 +277,6 @@ def posterior_plot(rows: list[tuple[str, np.ndarray, np.ndarray]], width: int = 
     return np.asarray(image)
 
 
-def label_strip(images: np.ndarray, captions: list[str], scale: int = SCALE, pad: int = 4) -> np.ndarray:
-    """(N, 28, 28) tiles in one row with a caption under each -> RGB uint8."""
-    f = font(11)
-    tile = images.shape[-1] * scale
-    width = len(images) * (tile + pad) + pad
-    image = Image.new("RGB", (width, tile + 2 * pad + 16), "white")
-    draw = ImageDraw.Draw(image)
-    for i, (tile_image, caption) in enumerate(zip(images, captions)):
-        x = pad + i * (tile + pad)
-        image.paste(Image.fromarray(enlarge(tile_image, scale)).convert("RGB"), (x, pad))
-        text = caption if draw.textlength(caption, font=f) <= tile else caption[: max(1, tile // 7)] + "…"
-        draw.text((x + (tile - draw.textlength(text, font=f)) / 2, tile + pad + 2), text, fill="black", font=f)
-    return np.asarray(image)
-
-
 def analogy_grid(originals: np.ndarray, decoded: np.ndarray, label_names: list[str], scale: int = 2, pad: int = 3) -> np.ndarray:
     """The CVAE picture: row r is originals[r] (left, after a gap) then its style decoded under
     every label. originals: (R, 28, 28); decoded: (R, K, 28, 28). Label names head the columns. RGB uint8."""
