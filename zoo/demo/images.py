@@ -28,7 +28,7 @@ SCALE = 4  # every 28-pixel tile is shown 4x larger, nearest-neighbour, so pixel
 FRAMING = {"mnist": (20, "mass"), "fashion_mnist": (28, "box")}
 DEFAULT_FRAMING = (28, "box")
 
-# Ten well-separated colours (matplotlib's tab10), then greys for datasets with more classes.
+# Ten well-separated colours (matplotlib's tab10); a dataset with more classes reuses them.
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
            (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 
@@ -349,10 +349,9 @@ class MapFrame:
 
 
 def latent_scatter(points: np.ndarray, labels: np.ndarray, frame: MapFrame, title: str, axis_names: tuple[str, str],
-                   covariances: np.ndarray | None = None, label_names: list[str] | None = None,
-                   marker: tuple[float, float] | None = None) -> np.ndarray:
+                   covariances: np.ndarray | None = None, label_names: list[str] | None = None) -> np.ndarray:
     """A scatter of 2-D points coloured by label, with the prior's 1σ and 2σ circles (dashed grey),
-    optional σ ellipses (covariances (N, 2, 2)), and an optional cross at `marker`. RGB uint8."""
+    optional σ ellipses (covariances (N, 2, 2)) and a legend. RGB uint8."""
     f, small = font(12), font(10)
     legend_h = 16 * math.ceil(len(label_names or []) / 5) + 4 if label_names else 0
     image = Image.new("RGB", (frame.size, frame.size + legend_h), "white")
@@ -381,10 +380,6 @@ def latent_scatter(points: np.ndarray, labels: np.ndarray, frame: MapFrame, titl
     for i in range(len(points)):
         colour = PALETTE[int(labels[i]) % len(PALETTE)]
         draw.ellipse([px[i] - 2, py[i] - 2, px[i] + 2, py[i] + 2], fill=colour + (210,))
-    if marker is not None:
-        mx, my = frame.to_pixel(np.float64(marker[0]), np.float64(marker[1]))
-        draw.line([(mx - 7, my), (mx + 7, my)], fill="black", width=2)
-        draw.line([(mx, my - 7), (mx, my + 7)], fill="black", width=2)
     if label_names:
         for i, name in enumerate(label_names):
             r, c = divmod(i, 5)
