@@ -8,6 +8,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import zoo
+from zoo.registry import BUNDLED_WEIGHTS_DIR
 from zoo.weights import CONFIG_FILE, WEIGHTS_FILE, model_cache
 
 NAMES = zoo.list_models()
@@ -17,7 +18,7 @@ NAMES = zoo.list_models()
 def weights_copy(tmp_path, monkeypatch):
     """A copy of the bundled weights under ZOO_WEIGHTS_DIR, safe to corrupt."""
     def make(name):
-        shutil.copytree(zoo.get_spec(name).bundled_dir, tmp_path / name)
+        shutil.copytree(BUNDLED_WEIGHTS_DIR / name, tmp_path / name)
         monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path))
         return tmp_path / name
     yield make
@@ -132,7 +133,7 @@ def test_missing_weights_say_how_to_train(tmp_path, monkeypatch):
 def test_broken_files_do_not_break_other_models(weights_copy):
     name, other = NAMES[0], NAMES[1]
     folder = weights_copy(name)
-    shutil.copytree(zoo.get_spec(other).bundled_dir, folder.parent / other)
+    weights_copy(other)
     (folder / WEIGHTS_FILE).write_bytes(b"garbage")
     corrupt_and_expect(name, folder, "do not fit")
     assert zoo.create_model(other) is not None
