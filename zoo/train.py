@@ -109,7 +109,10 @@ def train(
         history.append(row)
         message = (f"{name} epoch {epoch}/{recipe.epochs}: train {train_loss:.2f} (recon {train_recon:.2f}, "
                    f"kl {train_kl:.2f}), test {test['loss']:.2f} nats/image, {row['seconds']}s")
-        tqdm.write(message) if progress else log.info(message)
+        if progress:
+            tqdm.write(message)  # above the progress bar, not through it
+        else:
+            log.info(message)
 
     save(model.eval(), spec, folder, recipe=recipe, history=history, data_source=train_split.source, device=dev)
     return TrainResult(name, folder, history, train_split.source)
