@@ -1,6 +1,6 @@
 """Model work on this machine: encode+decode latency, sample grids, load time, import cost.
 
-    python -m bench.zoo_speed [--repeats 200] [--write]
+    python -m bench.zoo_speed [--repeats 200] [--models PATTERN]   (python -m bench runs it too)
 
 Targets (issue 2, on a 2-core CPU): one-image encode + decode under 2 ms; a 64-image sample grid
 under 20 ms; loading a model from the bundled files under 100 ms; `import zoo` imports neither
