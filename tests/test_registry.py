@@ -115,6 +115,10 @@ def test_bad_spec_is_a_clear_error(isolated_registry):
     with pytest.raises(ValueError, match="family 'gan'"):
         zoo.get_spec("bad_family.mnist")
 
+    from zoo.__main__ import main  # the listing says what is wrong and lists the rest
+
+    assert main(["list", "*.mnist"]) == 0
+
 
 def test_import_zoo_is_light():
     import subprocess

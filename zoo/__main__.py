@@ -24,7 +24,11 @@ def cmd_list(args) -> int:
 
     rows = []
     for name in list_models(args.pattern):
-        spec = get_spec(name)
+        try:
+            spec = get_spec(name)
+        except Exception as exc:  # a broken plugin entry: say so, and list the rest
+            logging.getLogger("zoo").error("skipping %s: %s", name, exc)
+            continue
         try:
             weights = resolve_weights(spec).source
         except FileNotFoundError:
