@@ -1,6 +1,6 @@
 """VAE Zoo: the Gradio app. Layout and wiring only; what the tabs compute lives in `zoo.demo`.
 
-    python app.py [--host 127.0.0.1] [--port 7860] [--share] [--device cpu] [--models 'vae*']
+    python app.py [--host 127.0.0.1] [--port 7860] [--share] [--device cpu] [--models 'vae*'] [--hub-org ORG]
 
 Runs unchanged as a Hugging Face Space. Every tab is also an API endpoint (`/reconstruct`,
 `/sample`, `/interpolate`, `/swap_labels`, `/latent_map`, `/traverse`) usable from
@@ -633,8 +633,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
     parser.add_argument("--device", help="cpu, cuda, cuda:N or mps (default: best available, or ZOO_DEVICE)")
     parser.add_argument("--models", default="*", help="serve only the models matching this fnmatch pattern, e.g. '*mnist'")
+    parser.add_argument("--hub-org", help="load every model from ORG/<model-name> on the Hugging Face Hub "
+                                          "(default: ZOO_HUB_ORG, else the bundled weights)")
     args = parser.parse_args(argv)
     try:
+        if args.hub_org:
+            import zoo.hub
+
+            zoo.hub.set_hub_org(args.hub_org)
         if args.device:
             from zoo import resolve_device
 

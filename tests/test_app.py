@@ -245,3 +245,15 @@ def test_concurrent_users_get_their_own_answers(client, name):
             job.result()
     assert not np.array_equal(grids[0], grids[1])
     assert np.array_equal(grids[2], image_of(client.predict(model=name, grid_size=2, seed=2, api_name="/sample")[0]))
+
+
+def test_command_line_rejects_bad_settings_before_launching(capsys):
+    import app
+
+    assert app.main(["--hub-org", "not an org!"]) == 2
+    assert "hub org" in capsys.readouterr().err
+    assert app.main(["--models", "no-such-model*"]) == 2
+    assert app.main(["--device", "tpu-9000"]) == 2
+    import zoo.hub
+
+    zoo.hub.set_hub_org(None)
