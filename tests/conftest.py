@@ -19,6 +19,17 @@ import torch  # noqa: E402
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
+def has_weights(name: str) -> bool:
+    """Whether the zoo entry `name` has weights to load (tests of trained behaviour skip it otherwise)."""
+    import zoo
+
+    try:
+        zoo.resolve_weights(zoo.get_spec(name))
+        return True
+    except FileNotFoundError:
+        return False
+
+
 @pytest.fixture
 def isolated_registry():
     """Restore the registry (and imported plugin modules) after a test that registers models."""

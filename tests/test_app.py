@@ -20,12 +20,7 @@ ENDPOINTS = ["/reconstruct", "/sample", "/interpolate", "/swap_labels", "/latent
 MODELS = zoo.list_models()
 
 
-def has_weights(name: str) -> bool:
-    try:
-        zoo.resolve_weights(zoo.get_spec(name))
-        return True
-    except FileNotFoundError:
-        return False
+from conftest import has_weights  # noqa: E402
 
 
 ALL_TRAINED = all(has_weights(n) for n in MODELS)

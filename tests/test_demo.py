@@ -17,12 +17,7 @@ from zoo.demo.examples import load_examples
 MODELS = zoo.list_models()
 
 
-def has_weights(name: str) -> bool:
-    try:
-        zoo.resolve_weights(zoo.get_spec(name))
-        return True
-    except FileNotFoundError:
-        return False
+from conftest import has_weights  # noqa: E402
 
 
 def needs_weights(name: str):
