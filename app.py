@@ -78,10 +78,17 @@ def errors_as_gr_error(fn):
     return wrapper
 
 
-def clear_input_errors(component):
+def clear_input_errors(component, explain=None):
     """A value the component cannot take (through the API: a word for a number, a list for a
-    slider) becomes a gr.Error naming the input, instead of a generic processing error."""
+    slider, a file that is not an image) becomes a gr.Error that says so, instead of a generic
+    processing error. `explain(exc, payload)` words the message; by default it names the input.
+    (Wrapping the instance's preprocess, not subclassing: Gradio writes a .pyi stub next to every
+    module that subclasses a component.)"""
     preprocess = component.preprocess
+
+    def cannot_use(exc, payload):
+        name = component.label or component.elem_id or type(component).__name__.lower()
+        return f"{name}: cannot use the value {payload!r} ({type(exc).__name__}: {exc})"
 
     def checked_preprocess(payload):
         try:
@@ -89,34 +96,22 @@ def clear_input_errors(component):
         except gr.Error:
             raise
         except Exception as exc:
-            name = component.label or component.elem_id or type(component).__name__.lower()
-            raise gr.Error(f"{name}: cannot use the value {payload!r} ({type(exc).__name__}: {exc})", print_exception=False) from exc
+            raise gr.Error((explain or cannot_use)(exc, payload), print_exception=False) from exc
 
     component.preprocess = checked_preprocess
     return component
+
+
+def unreadable_upload(exc, payload) -> str:
+    if isinstance(exc, Image.DecompressionBombError):
+        return f"the image is too large ({exc}); use one under {im.MAX_SIDE}x{im.MAX_SIDE} pixels"
+    # PIL.UnidentifiedImageError, a truncated file, ...
+    return f"the upload is not an image that can be read ({type(exc).__name__}: {exc}); use a PNG, JPEG or WebP file"
 
 
 def image_upload(**kwargs) -> gr.Image:
-    """A gr.Image whose unreadable uploads (not an image, a decompression bomb) become a gr.Error
-    that says so, instead of a generic processing error. (Wrapping the instance's preprocess, not
-    subclassing: Gradio writes a .pyi stub next to every module that subclasses a component.)"""
-    component = gr.Image(**kwargs)
-    preprocess = component.preprocess
-
-    def checked_preprocess(payload):
-        try:
-            return preprocess(payload)
-        except gr.Error:
-            raise
-        except Image.DecompressionBombError as exc:
-            raise gr.Error(f"the image is too large ({exc}); use one under {im.MAX_SIDE}x{im.MAX_SIDE} pixels",
-                           print_exception=False) from exc
-        except Exception as exc:  # PIL.UnidentifiedImageError, a truncated file, ...
-            raise gr.Error(f"the upload is not an image that can be read ({type(exc).__name__}: {exc}); "
-                           "use a PNG, JPEG or WebP file", print_exception=False) from exc
-
-    component.preprocess = checked_preprocess
-    return component
+    """A gr.Image whose unreadable uploads (not an image, a decompression bomb) become a gr.Error that says so."""
+    return clear_input_errors(gr.Image(**kwargs), explain=unreadable_upload)
 
 
 @dataclass
