@@ -24,7 +24,7 @@ import logging
 import os
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -68,7 +68,6 @@ class ModelSpec:
     description: str = ""
     weights_dir: Path | None = None  # bundled copy; default: weights_root() / name
     source: str = ""  # where the entry was registered ("file:line"), for error messages
-    extra: dict = field(default_factory=dict)
     # Where the Hub copy lives (see zoo/hub.py). Default: ZOO_HUB_ORG/<name> when an org is set, else none.
     hub_repo: str | None = None  # "owner/repo"
     revision: str | None = None  # a commit hash pins the weights; default: the repo's main branch
