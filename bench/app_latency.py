@@ -20,30 +20,24 @@ import argparse
 import functools
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-import urllib.request
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+
+from bench.common import free_port, wait_for_page  # noqa: E402
 
 ENDPOINTS = ["reconstruct", "sample", "interpolate", "swap_labels", "latent_map", "traverse"]
 # Each endpoint is called with its defaults, except the numbers below, varied per call so that
 # no cache inside the app (an interpolation's frames, say) can answer in its place.
 VARIED = {"reconstruct": "example_index", "sample": "seed", "interpolate": "b_index", "swap_labels": "a_index",
           "latent_map": None, "traverse": "example_index"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def add_twins(demo) -> dict[str, list[float]]:
@@ -132,16 +126,8 @@ def time_to_page(command: list[str], port: int, timeout: float = 120.0) -> float
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while time.perf_counter() - start < timeout:
-            if process.poll() is not None:
-                raise RuntimeError(f"{command} exited with {process.returncode} before serving")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as response:
-                    if response.status == 200:
-                        return time.perf_counter() - start
-            except OSError:
-                time.sleep(0.05)
-        raise TimeoutError(f"{command} did not serve within {timeout} s")
+        wait_for_page(f"http://127.0.0.1:{port}/", process, timeout)
+        return time.perf_counter() - start
     finally:
         process.terminate()
         try:
