@@ -33,6 +33,7 @@ def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batc
     """Measure `name` on its test split. `k` importance samples for the NLL; `limit` caps images."""
     spec = get_spec(name)
     model = create_model(name, device=device)
+    location = resolve_weights(spec)  # the folder the model came from: its card gets the results
     dev = next(model.parameters()).device
     test = test_split or load_split(spec.dataset, "test")
     n = len(test) if limit is None else min(limit, len(test))
@@ -64,7 +65,7 @@ def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batc
         "active_units": int((codes.var(dim=0) > ACTIVE_UNIT_THRESHOLD).sum()),
         "test_images": n,
         "test_source": test.source,
-        "weights": resolve_weights(spec).source,
+        "weights": location.source,
     }
     if spec.conditional:
         classifier = load_classifier(spec.dataset, device=dev)
@@ -73,7 +74,7 @@ def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batc
         metrics["label_swap_accuracy"] = label_swap_accuracy(model, classifier, subset, dev, batch_size)
     metrics = {key: (round(v, 5) if isinstance(v, float) else v) for key, v in metrics.items() if v is not None}
     if write_card:
-        cards.write_card(spec, resolve_weights(spec).folder, metrics=metrics)
+        cards.write_card(spec, location.folder, metrics=metrics)
     return metrics
 
 
