@@ -10,6 +10,7 @@ Importing zoo loads torch and the registry, never the training code nor any UI l
 """
 
 from .device import default_device, resolve_device
+from .errors import InputError
 from .distributions import DiagonalGaussian, LossBreakdown, kl_diagonal_standard_normal, kl_gaussians
 from .registry import ModelSpec, Recipe, get_spec, list_models, register_model
 from .weights import create_model, resolve_weights
@@ -17,6 +18,6 @@ from .weights import create_model, resolve_weights
 __all__ = [
     "list_models", "get_spec", "create_model", "register_model", "ModelSpec", "Recipe",
     "resolve_weights", "default_device", "resolve_device",
-    "DiagonalGaussian", "LossBreakdown", "kl_diagonal_standard_normal", "kl_gaussians",
+    "InputError", "DiagonalGaussian", "LossBreakdown", "kl_diagonal_standard_normal", "kl_gaussians",
 ]
 __version__ = "0.1.0"
