@@ -13,11 +13,12 @@ from .device import default_device, resolve_device
 from .errors import InputError
 from .distributions import DiagonalGaussian, LossBreakdown, kl_diagonal_standard_normal, kl_gaussians
 from .registry import ModelSpec, Recipe, get_spec, list_models, register_model
+from .download import set_hub_org
+from .version import __version__
 from .weights import create_model, resolve_weights
 
 __all__ = [
     "list_models", "get_spec", "create_model", "register_model", "ModelSpec", "Recipe",
-    "resolve_weights", "default_device", "resolve_device",
+    "resolve_weights", "set_hub_org", "default_device", "resolve_device",
     "InputError", "DiagonalGaussian", "LossBreakdown", "kl_diagonal_standard_normal", "kl_gaussians",
 ]
-__version__ = "0.1.0"

@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_export_examples)
 
     def cmd_publish(args) -> int:
-        from .hub import publish
+        from .publish import publish
 
         if args.repo_id and args.all:
             raise SystemExit("--repo-id names one repo: publish one model with it, or use --all with --org")
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     def cmd_deploy_space(args) -> int:
-        from .hub import deploy_space
+        from .publish import deploy_space
 
         url = deploy_space(args.space_id, hub_org=args.hub_org, private=args.private or None)
         print(f"{url} ({'weights from the Hub org ' + args.hub_org if args.hub_org else 'bundled weights'})")

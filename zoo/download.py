@@ -1,8 +1,12 @@
-"""The Hugging Face Hub: publish the zoo's weights, load them back, deploy the app as a Space.
+"""Weights from the Hugging Face Hub: which repo holds a model, downloading and verifying it.
 
-Loading. A zoo entry has a Hub copy when its spec names one (`ModelSpec.hub_repo`, optionally a
+This sits below zoo/weights.py, which asks it where a model's files are; publishing and deploying
+the app (zoo/publish.py) sit above both.
+
+A zoo entry has a Hub copy when its spec names one (`ModelSpec.hub_repo`, optionally a
 pinned `revision` and the `sha256` of model.safetensors) or when an org is set (`ZOO_HUB_ORG`, or
-`set_hub_org`): then it lives at `ORG/<model-name>`, as timm's do. `resolve_weights` asks here:
+`set_hub_org`): then it lives at `ORG/<model-name>`, as timm's do. `resolve_weights` asks here
+(`locate`); `zoo.create_model("hf-hub:OWNER/REPO@REVISION")` asks for any repo (`locate_repo`):
 
   1. a pinned commit already in the Hugging Face cache is used as is: a commit never changes;
   2. otherwise the Hub is asked which commit the revision is (one HEAD request, `ZOO_HUB_TIMEOUT`
@@ -15,8 +19,6 @@ the spec gives none, against the Hub's LFS hash, which names the cached blob).
 
 The source reads `hub:OWNER/REPO@COMMIT` (the Hub's files at that commit), `cache:OWNER/REPO@COMMIT`
 (the Hub could not be asked; the last cached copy, possibly stale) or `bundled (weights/<name>)`.
-
-Publishing uses the token from the usual places (`HF_TOKEN`, then `hf auth login`).
 """
 
 from __future__ import annotations
@@ -26,28 +28,18 @@ import json
 import logging
 import os
 import re
-import shutil
-import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from huggingface_hub import (
-    HfApi,
-    constants,
-    get_hf_file_metadata,
-    get_token,
-    hf_hub_download,
-    hf_hub_url,
-    try_to_load_from_cache,
-)
+from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url, try_to_load_from_cache
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 from huggingface_hub.file_download import repo_folder_name
 
-from .registry import REPO_ROOT, ModelSpec, get_spec, list_models
-from .weights import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, WeightsLocation
+from .errors import InputError
+from .locations import ARCHITECTURE_KEY, CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, WeightsLocation
+from .registry import ModelSpec
 
 log = logging.getLogger(__name__)
 for _name in ("httpx2", "httpx"):  # one INFO line per HTTP request would drown the CLI's output, unless asked for
@@ -60,17 +52,32 @@ DEFAULT_TIMEOUT = 5.0  # seconds; the files are a few MB, so a working Hub answe
 RETRY_AFTER = 60.0  # seconds before a Hub that failed is asked again (in a long-running app)
 COMMIT_HASH = re.compile(r"[0-9a-f]{40}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
+HUB_PREFIX = "hf-hub:"  # zoo.create_model("hf-hub:OWNER/REPO@REVISION"), as timm's
+HUB_REF = re.compile(r"hf-hub:([\w.-]+/[\w.-]+)(?:@([\w./-]+))?")
 LIBRARY = "vae-zoo"
-
-# Files of the Space: the app, the library, the plugins, the app's assets, and how to install them.
-SPACE_FILES = ["app.py", "requirements.txt", "README.md", "zoo/*", "plugins/*", "assets/*"]
-SPACE_WEIGHTS = ["weights/*"]
-SPACE_CLASSIFIERS = ["weights/_classifiers/*"]  # not zoo entries, never published as models: always shipped
-SPACE_IGNORE = ["*__pycache__*", "*.pyc", "*.tmp", "*.DS_Store"]
 
 
 class HubUnavailable(RuntimeError):
-    """The Hub copy cannot be used right now; the message says why, in a few words."""
+    """The Hub copy cannot be used right now; the message says why, in a few words.
+
+    `answered`: the Hub said the repo, revision or file is not there (the name is wrong), rather
+    than failing to answer."""
+
+    def __init__(self, why: str, answered: bool = False):
+        super().__init__(why)
+        self.answered = answered
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """A Hub copy to find: a zoo entry's, or any repo's (`config` None: whatever model it holds)."""
+
+    name: str  # for messages: the zoo entry, or "hf-hub:OWNER/REPO"
+    repo: str
+    revision: str
+    sha256: str | None = None  # of model.safetensors, when pinned
+    config: str | None = None  # JSON of the constructor arguments its config.json must hold
+    architecture: str | None = None  # the family its config.json must name, if it names one
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,7 +98,7 @@ def set_hub_org(org: str | None) -> None:
     """
     global _hub_org
     if org is not None and not re.fullmatch(r"[\w.-]+", org):
-        raise ValueError(f"hub org {org!r} must be a user or organisation name, e.g. 'vae-zoo'")
+        raise InputError(f"hub org {org!r} must be a user or organisation name, e.g. 'vae-zoo'")
     with _lock:
         _hub_org = org
         reset()
@@ -120,7 +127,7 @@ def hub_timeout() -> float:
     except ValueError:
         seconds = -1.0
     if seconds <= 0:
-        raise ValueError(f"{TIMEOUT_ENV}={value!r} must be a number of seconds above 0, e.g. 5")
+        raise InputError(f"{TIMEOUT_ENV}={value!r} must be a number of seconds above 0, e.g. 5")
     return seconds
 
 
@@ -162,46 +169,81 @@ def locate(spec: ModelSpec, fallback: WeightsLocation | None) -> WeightsLocation
     """
     repo = repo_for(spec)
     revision = spec.revision or constants.DEFAULT_REVISION
-    key = (endpoint(), cache_dir(), repo, revision, spec.sha256)
+    wanted = _Wanted(spec.name, repo, revision, spec.sha256, json.dumps(spec.config), spec.family)
+    location, reason = _locate(wanted, fallback)
+    if location is None:
+        raise FileNotFoundError(
+            f"{spec.name}: no weights: the Hub copy {repo}@{revision} cannot be used ({reason}), and there is no "
+            f"cached or bundled copy; connect to the Hub, or train it with `python -m zoo train {spec.name}`"
+        )
+    return location
+
+
+def parse_hub_ref(ref: str) -> tuple[str, str]:
+    """"hf-hub:OWNER/REPO" or "hf-hub:OWNER/REPO@REVISION" -> (repo, revision); InputError otherwise."""
+    match = HUB_REF.fullmatch(ref.strip())
+    if not match:
+        raise InputError(f"{ref!r} is not a Hub model: write it as hf-hub:OWNER/REPO or hf-hub:OWNER/REPO@REVISION, "
+                         "e.g. hf-hub:vae-zoo/vae_conv_z16.mnist")
+    return match.group(1), match.group(2) or constants.DEFAULT_REVISION
+
+
+def locate_repo(ref: str) -> WeightsLocation:
+    """The snapshot folder of any published repo, `ref` = "hf-hub:OWNER/REPO[@REVISION]", via the HF cache.
+
+    When the Hub cannot be asked, the cached copy is used, with one warning. A repo, revision or
+    file the Hub says is not there is an InputError; a Hub that cannot be reached, with nothing
+    cached, a FileNotFoundError.
+    """
+    repo, revision = parse_hub_ref(ref)
+    location, reason = _locate(_Wanted(f"{HUB_PREFIX}{repo}", repo, revision), fallback=None)
+    if location is None:
+        error = InputError if reason.answered else FileNotFoundError
+        raise error(f"{HUB_PREFIX}{repo}@{revision}: cannot load it ({reason}), and the Hugging Face cache has no copy; "
+                    "check the repo and revision names" + ("" if reason.answered else ", or connect to the Hub"))
+    return location
+
+
+def _locate(wanted: _Wanted, fallback: WeightsLocation | None) -> tuple[WeightsLocation | None, HubUnavailable | None]:
+    """(location, None), or (None, why) when there is neither a Hub, cached nor fallback copy."""
+    repo, revision = wanted.repo, wanted.revision
+    key = (endpoint(), cache_dir(), repo, revision, wanted.sha256, wanted.config)
     now = time.monotonic()
     with _lock:
         if key in _memo and _memo[key][1] > now:
-            return _memo[key][0]
+            return _memo[key][0], None
 
     if COMMIT_HASH.fullmatch(revision):  # a pinned commit never changes: a verified cached copy is the Hub's
         try:
-            folder = _cached(repo, revision, spec)
+            folder = _cached(wanted)
         except HubUnavailable as exc:  # removed from the cache: downloaded again below
-            log.info("%s: %s", spec.name, exc)
+            log.info("%s: %s", wanted.name, exc)
             folder = None
         if folder is not None:
-            return _remember(key, WeightsLocation(folder, f"hub:{repo}@{revision}"), ok=True)
+            return _remember(key, WeightsLocation(folder, f"hub:{repo}@{revision}"), ok=True), None
 
     try:
-        folder, commit = _from_hub(spec, repo, revision, can_wait=fallback is None and not _has_cached(repo, revision))
-        return _remember(key, WeightsLocation(folder, f"hub:{repo}@{commit}"), ok=True)
+        folder, commit = _from_hub(wanted, can_wait=fallback is None and not _has_cached(repo, revision))
+        return _remember(key, WeightsLocation(folder, f"hub:{repo}@{commit}"), ok=True), None
     except HubUnavailable as exc:
-        reason = str(exc)
+        reason = exc
 
     try:
-        folder = _cached(repo, revision, spec)
+        folder = _cached(wanted)
     except HubUnavailable as exc:
-        reason, folder = f"{reason}; {exc}", None
+        reason, folder = HubUnavailable(f"{reason}; {exc}", reason.answered), None
     if folder is not None:
         location = WeightsLocation(folder, f"cache:{repo}@{folder.name}")
         instead = f"the cached copy of commit {folder.name}"
     elif fallback is not None:
         location, instead = fallback, f"the {fallback.source} copy"
     else:
-        raise FileNotFoundError(
-            f"{spec.name}: no weights: the Hub copy {repo}@{revision} cannot be used ({reason}), and there is no "
-            f"cached or bundled copy; connect to the Hub, or train it with `python -m zoo train {spec.name}`"
-        )
+        return None, reason
     with _lock:
         if key not in _warned:
             _warned.add(key)
-            log.warning("%s: cannot use the Hub copy %s@%s (%s); using %s", spec.name, repo, revision, reason, instead)
-    return _remember(key, location, ok=False)
+            log.warning("%s: cannot use the Hub copy %s@%s (%s); using %s", wanted.name, repo, revision, reason, instead)
+    return _remember(key, location, ok=False), None
 
 
 def _remember(key: tuple, location: WeightsLocation, ok: bool) -> WeightsLocation:
@@ -214,7 +256,7 @@ def _remember(key: tuple, location: WeightsLocation, ok: bool) -> WeightsLocatio
     return location
 
 
-def _from_hub(spec: ModelSpec, repo: str, revision: str, can_wait: bool) -> tuple[Path, str]:
+def _from_hub(wanted: _Wanted, can_wait: bool) -> tuple[Path, str]:
     """Ask the Hub, download what the cache lacks, verify; (snapshot folder, commit). Raises HubUnavailable."""
     if offline():
         raise HubUnavailable("offline: HF_HUB_OFFLINE is set")
@@ -228,18 +270,20 @@ def _from_hub(spec: ModelSpec, repo: str, revision: str, can_wait: bool) -> tupl
         # The worker thread bounds the whole exchange: the client's own retries (a stalled download
         # is resumed five times) must not hold the app. Without a copy to fall back on, waiting is
         # better than failing, so then it waits as long as the client tries.
-        return _with_deadline(lambda: _download(spec, repo, revision, ep, timeout), None if can_wait else timeout)
+        return _with_deadline(lambda: _download(wanted, ep, timeout), None if can_wait else timeout)
     except HubUnavailable:
         raise
     except Exception as exc:
-        why = _describe(exc, ep, timeout)
+        why = describe(exc, ep, timeout)
         if _is_connectivity(exc):
             with _lock:
                 _down[ep] = (time.monotonic() + RETRY_AFTER, why)
-        raise HubUnavailable(why) from exc
+        answered = isinstance(exc, HfHubHTTPError) and exc.response is not None and exc.response.status_code in (401, 404)
+        raise HubUnavailable(why, answered) from exc
 
 
-def _download(spec: ModelSpec, repo: str, revision: str, ep: str, timeout: float) -> tuple[Path, str]:
+def _download(wanted: _Wanted, ep: str, timeout: float) -> tuple[Path, str]:
+    repo, revision = wanted.repo, wanted.revision
     url = hf_hub_url(repo, WEIGHTS_FILE, revision=revision, endpoint=ep)
     meta = get_hf_file_metadata(url, timeout=timeout, endpoint=ep, library_name=LIBRARY)  # no retries: fail fast
     if not meta.commit_hash:
@@ -255,10 +299,10 @@ def _download(spec: ModelSpec, repo: str, revision: str, ep: str, timeout: float
         except EntryNotFoundError:
             if filename == CARD_FILE:
                 continue
-            raise HubUnavailable(f"{repo}@{commit[:12]} has no {filename}") from None
+            raise HubUnavailable(f"{repo}@{commit[:12]} has no {filename}", answered=True) from None
     _verify(paths[WEIGHTS_FILE], f"{repo}@{commit}", size=meta.size,
-            sha256=spec.sha256 or _sha256_etag(meta.etag))
-    _check_config(spec, paths[CONFIG_FILE], f"{repo}@{commit}")
+            sha256=wanted.sha256 or _sha256_etag(meta.etag))
+    _check_config(wanted, paths[CONFIG_FILE], f"{repo}@{commit}")
     _remember_ref(repo, revision, commit)
     return paths[WEIGHTS_FILE].parent, commit
 
@@ -268,8 +312,9 @@ def _has_cached(repo: str, revision: str) -> bool:
     return isinstance(path, str)
 
 
-def _cached(repo: str, revision: str, spec: ModelSpec) -> Path | None:
-    """The verified snapshot folder of `repo@revision` in the cache, or None. A copy that fails is removed."""
+def _cached(wanted: _Wanted) -> Path | None:
+    """The verified snapshot folder of the wanted repo@revision in the cache, or None. A copy that fails is removed."""
+    repo, revision = wanted.repo, wanted.revision
     paths = {}
     for filename in (CONFIG_FILE, WEIGHTS_FILE):
         path = try_to_load_from_cache(repo, filename, cache_dir=cache_dir(), revision=revision)
@@ -279,8 +324,8 @@ def _cached(repo: str, revision: str, spec: ModelSpec) -> Path | None:
     weights = paths[WEIGHTS_FILE]
     blob_name = Path(os.path.realpath(weights)).name  # the cache names an LFS file's blob by its sha256
     _verify(weights, f"the cached {repo}@{weights.parent.name}", size=None,
-            sha256=spec.sha256 or (blob_name if SHA256.fullmatch(blob_name) else None))
-    _check_config(spec, paths[CONFIG_FILE], f"the cached {repo}@{weights.parent.name}")
+            sha256=wanted.sha256 or (blob_name if SHA256.fullmatch(blob_name) else None))
+    _check_config(wanted, paths[CONFIG_FILE], f"the cached {repo}@{weights.parent.name}")
     return weights.parent
 
 
@@ -291,7 +336,7 @@ def _verify(path: Path, what: str, size: int | None, sha256: str | None) -> None
     if size is not None and actual_size != size:
         problem = f"{path.name} of {what} has {actual_size} bytes, the Hub says {size}"
     elif sha256 is not None:
-        digest = _sha256(path)
+        digest = sha256_of(path)
         if digest != sha256.lower():
             problem = f"sha256 mismatch: {path.name} of {what} hashes to {digest}, expected {sha256}; rejected"
     if problem:
@@ -299,19 +344,26 @@ def _verify(path: Path, what: str, size: int | None, sha256: str | None) -> None
         raise HubUnavailable(problem)
 
 
-def _check_config(spec: ModelSpec, path: Path, what: str) -> None:
+def _check_config(wanted: _Wanted, path: Path, what: str) -> None:
     """A repo holding another architecture (a name clash in the org) is not used: HubUnavailable."""
     try:
         config = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise HubUnavailable(f"cannot read config.json of {what}: {exc}") from None
-    expected = json.loads(json.dumps(spec.config))  # tuples -> lists, as in the file
+    if not isinstance(config, dict):
+        raise HubUnavailable(f"config.json of {what} is not an object of constructor arguments", answered=True)
+    if wanted.config is None:  # any model: zoo.weights builds it from the architecture the file names
+        return
+    if wanted.architecture and config.get(ARCHITECTURE_KEY, wanted.architecture) != wanted.architecture:
+        raise HubUnavailable(f"config.json of {what} is another model: an {config[ARCHITECTURE_KEY]!r}, "
+                             f"the plugin says {wanted.architecture!r}")
+    expected = json.loads(wanted.config)
     found = {key: config.get(key) for key in expected}
     if found != expected:
         raise HubUnavailable(f"config.json of {what} is another model: {found}, the plugin says {expected}")
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -372,7 +424,7 @@ def _is_connectivity(exc: BaseException) -> bool:
     return bool(names & {"TransportError", "TimeoutException", "TimeoutError", "ConnectError", "NetworkError"})
 
 
-def _describe(exc: BaseException, ep: str, timeout: float | None = None) -> str:
+def describe(exc: BaseException, ep: str, timeout: float | None = None) -> str:
     """A few words on why the Hub failed, for the one warning or error."""
     names = {c.__name__ for c in type(exc).__mro__}
     if names & {"TimeoutException", "TimeoutError"}:
@@ -387,121 +439,3 @@ def _describe(exc: BaseException, ep: str, timeout: float | None = None) -> str:
         return f"HTTP {status}: {kind}" + (f" ({said[0]})" if said and said[0].lower() != str(kind).lower() else "")
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
-
-
-# ---------------------------------------------------------------------------------------------
-# Publishing
-
-
-@dataclass(frozen=True)
-class Published:
-    name: str
-    repo_id: str
-    commit: str  # pin it: ModelSpec(..., hub_repo=repo_id, revision=commit, sha256=sha256)
-    url: str
-    sha256: str  # of model.safetensors
-
-
-def publish(name: str, *, repo_id: str | None = None, org: str | None = None, private: bool | None = None,
-            token: str | None = None, allow_unmeasured: bool = False) -> Published:
-    """Upload `name`'s bundled config.json, model.safetensors and model card to `repo_id` (default ORG/<name>).
-
-    The repo is created if needed. The card is re-rendered for the Hub: metrics as model-index eval
-    results, dataset, recipe, license, tags, and a loading snippet for this repo. An unchanged upload
-    makes no new commit. Token: `token`, else HF_TOKEN, else `hf auth login`.
-    """
-    from .cards import read_record, render_card
-
-    spec = get_spec(name)
-    org = org or hub_org()
-    if repo_id is None:
-        if not org:
-            raise ValueError(f"where to publish {name}? pass --org ORG (or --repo-id OWNER/NAME), or set {HUB_ORG_ENV}")
-        repo_id = f"{org}/{name}"
-    folder = spec.bundled_dir
-    for filename in (CONFIG_FILE, WEIGHTS_FILE):
-        if not (folder / filename).is_file():
-            raise FileNotFoundError(f"{name}: no {folder / filename} to publish; train it with `python -m zoo train {name}`")
-    record = read_record(folder)
-    if not record.get("metrics") and not allow_unmeasured:
-        raise ValueError(f"{name}: its card has no metrics yet, so the Hub card would have no eval results; "
-                         f"run `python -m zoo eval {name}` first (or pass --allow-unmeasured)")
-    api = _authenticated_api(token)
-    with tempfile.TemporaryDirectory(prefix="zoo-publish-") as staging, _as_value_error(f"publishing {name} to {repo_id}"):
-        api.create_repo(repo_id, private=private, exist_ok=True)
-        for filename in (CONFIG_FILE, WEIGHTS_FILE):
-            shutil.copyfile(folder / filename, Path(staging) / filename)
-        render_card(spec, record, hub_repo=repo_id).save(Path(staging) / CARD_FILE)
-        info = api.upload_folder(repo_id=repo_id, folder_path=staging, commit_message=f"Publish {name} with vae-zoo")
-    url = f"{api.endpoint}/{repo_id}"
-    return Published(name, repo_id, info.oid, url, _sha256(folder / WEIGHTS_FILE))
-
-
-def deploy_space(space_id: str, *, hub_org: str | None = None, private: bool | None = None,
-                 token: str | None = None, root: Path = REPO_ROOT) -> str:
-    """Create or update the Gradio Space `space_id` with the app; returns its URL.
-
-    With `hub_org`, the Space loads the weights from that org (Space variable ZOO_HUB_ORG) and the
-    bundled weights are left out; without, it ships them and loads them offline.
-    """
-    root = Path(root)
-    if not (root / "app.py").is_file():
-        raise FileNotFoundError(f"no app.py in {root}: the Space runs the app, so it must be there")
-    api = _authenticated_api(token)
-    if hub_org:  # the Space ships no zoo weights then: each must be on the Hub
-        with _as_value_error(f"checking {hub_org}'s models"):
-            missing = [name for name in list_models()
-                       if not api.file_exists(get_spec(name).hub_repo or f"{hub_org}/{name}", WEIGHTS_FILE)]
-        if missing:
-            raise ValueError(f"the Space would load its weights from {hub_org}, which lacks {', '.join(missing)}; "
-                             f"publish them first: python -m zoo publish --all --org {hub_org}")
-    with _as_value_error(f"deploying the Space {space_id}"):
-        url = api.create_repo(space_id, repo_type="space", space_sdk="gradio", private=private, exist_ok=True)
-        shipped = SPACE_FILES + (SPACE_CLASSIFIERS if hub_org else SPACE_WEIGHTS)
-        # Files under the shipped folders that are gone locally (or weights now loaded from the Hub) are removed.
-        api.upload_folder(repo_id=space_id, repo_type="space", folder_path=root, allow_patterns=shipped,
-                          ignore_patterns=SPACE_IGNORE, delete_patterns=["zoo/*", "plugins/*", "assets/*", "weights/*"],
-                          commit_message="Deploy vae-zoo" + (f" (weights from {hub_org})" if hub_org else ""))
-        if hub_org:
-            api.add_space_variable(space_id, HUB_ORG_ENV, hub_org, description="load the zoo's weights from this Hub org")
-        elif HUB_ORG_ENV in api.get_space_variables(space_id):
-            api.delete_space_variable(space_id, HUB_ORG_ENV)
-    return str(url)
-
-
-@contextmanager
-def _as_value_error(doing: str):
-    """Hub errors while writing become ValueErrors that say what failed, for the CLI to print."""
-    try:
-        yield
-    except HfHubHTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else None
-        hint = "; does the token have write access to that namespace?" if status in (401, 403) else ""
-        raise ValueError(f"{doing}: the Hub answered {_describe(exc, endpoint())}{hint}") from None
-    except ValueError:
-        raise
-    except Exception as exc:  # the network, mostly: say what, not a traceback
-        raise ValueError(f"{doing}: {_describe(exc, endpoint())}") from None
-
-
-def _authenticated_api(token: str | None) -> HfApi:
-    """An HfApi for writing, whose token is known to work: a missing or rejected token is a ValueError."""
-    token = token or get_token()
-    if not token:
-        raise ValueError("no Hugging Face token: set HF_TOKEN, or run `hf auth login`, with a token that can write "
-                         "(https://huggingface.co/settings/tokens)")
-    from . import __version__
-
-    api = HfApi(endpoint=endpoint(), token=token, library_name=LIBRARY, library_version=__version__)
-    try:
-        api.whoami()
-    except HfHubHTTPError as exc:
-        status = exc.response.status_code if exc.response is not None else None
-        if status in (401, 403):
-            where = "from HF_TOKEN" if token == os.environ.get("HF_TOKEN") else "given"
-            raise ValueError(f"the Hub at {api.endpoint} rejected the token {where} (HTTP {status}); set HF_TOKEN to a "
-                             "valid token that can write, or run `hf auth login --force`") from None
-        raise ValueError(f"the Hub at {api.endpoint} failed: {_describe(exc, api.endpoint)}") from None
-    except Exception as exc:
-        raise ValueError(f"cannot reach the Hub at {api.endpoint}: {_describe(exc, api.endpoint)}") from None
-    return api

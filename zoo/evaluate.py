@@ -21,7 +21,7 @@ from .data import Split, load_split
 from .distributions import standard_normal_log_prob
 from .layers import bernoulli_nll
 from .registry import get_spec
-from .weights import create_model, resolve_weights
+from .weights import create_model
 
 log = logging.getLogger(__name__)
 ACTIVE_UNIT_THRESHOLD = 0.01
@@ -33,7 +33,7 @@ def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batc
     """Measure `name` on its test split. `k` importance samples for the NLL; `limit` caps images."""
     spec = get_spec(name)
     model = create_model(name, device=device)
-    location = resolve_weights(spec)  # the folder the model came from: its card gets the results
+    location = model.weights_location  # the folder the model came from: its card gets the results
     dev = next(model.parameters()).device
     test = test_split or load_split(spec.dataset, "test")
     n = len(test) if limit is None else min(limit, len(test))

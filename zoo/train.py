@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from . import cards
 from .data import Split, load_split
 from .device import resolve_device
+from .locations import stamp_config
 from .registry import ModelSpec, get_spec
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def save(model, spec: ModelSpec, folder: Path, *, recipe, history: list[dict], d
     """Write config.json + model.safetensors (the mixin's format) and the model card."""
     folder.mkdir(parents=True, exist_ok=True)
     model.to("cpu").save_pretrained(folder)
+    stamp_config(folder, spec.family)  # config.json says which family builds it: hf-hub:OWNER/REPO needs no plugin
     info = {
         "data_source": data_source,
         "recipe": dataclasses.asdict(recipe),
