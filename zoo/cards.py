@@ -77,13 +77,13 @@ def _load_snippet(spec: ModelSpec, hub_repo: str | None) -> list[str]:
     if hub_repo is None:
         create = f'model = zoo.create_model("{spec.name}")  # eval mode, on CUDA, MPS or CPU'
         return ["```python", "import zoo", create, decode, "```"]
-    cls = spec.model_class().__name__
-    lines = ["```python", f"from zoo.models import {cls}  # the vae-zoo library: https://github.com/vae-zoo/vae-zoo",
-             f'model = {cls}.from_pretrained("{hub_repo}", strict=True)  # eval mode', decode, "```"]
+    # Works after `pip install vae-zoo`, with no plugin: config.json names the family that builds it.
+    lines = ["```python", "import zoo  # pip install vae-zoo",
+             f'model = zoo.create_model("hf-hub:{hub_repo}")  # eval mode, on CUDA, MPS or CPU', decode, "```"]
     owner, _, repo_name = hub_repo.partition("/")
     if repo_name == spec.name:
-        lines += ["", f"Or with the zoo, which falls back to its bundled copy offline: `ZOO_HUB_ORG={owner} python app.py`, "
-                  f'or `import zoo.hub; zoo.hub.set_hub_org("{owner}")` then `zoo.create_model("{spec.name}")`.']
+        lines += ["", f"Or load the whole zoo from {owner}, falling back to the bundled copies offline: "
+                  f'`zoo.set_hub_org("{owner}")` then `zoo.create_model("{spec.name}")`, or `ZOO_HUB_ORG={owner} python app.py`.']
     return lines
 
 
