@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import time
 from pathlib import Path
@@ -18,13 +19,13 @@ from huggingface_hub import constants
 from safetensors.torch import load_file
 
 import zoo
-from zoo import hub
+from zoo import download, hub
 from zoo.__main__ import main as cli
 from zoo.cards import write_card
 from zoo.models import VAE
 from zoo.weights import model_cache, resolve_weights
 
-from hubserver import HubServer  # tests/ is on sys.path, as pytest puts it there
+from hubserver import HubServer  # tests/ is on pytest's pythonpath (pyproject.toml)
 
 NAME = "vae_conv_z2.mnist"
 ORG = "zoo-org"
@@ -80,7 +81,7 @@ def fresh_lookup() -> zoo.weights.WeightsLocation:
 
 
 def hub_warnings(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "zoo.hub" and r.levelno == logging.WARNING]
+    return [r.getMessage() for r in caplog.records if r.name == "zoo.download" and r.levelno == logging.WARNING]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,7 +120,8 @@ def test_published_card_has_model_index_recipe_and_snippet(server):
         assert needle in front, needle
     assert "## Training recipe" in body
     snippet = body.split("## Load it", 1)[1].split("```python\n", 1)[1].split("```", 1)[0].strip().splitlines()
-    assert len(snippet) == 3 and f'VAE.from_pretrained("{ORG}/{NAME}", strict=True)' in snippet[1]
+    assert len(snippet) == 3 and snippet[0].startswith("import zoo")
+    assert f'model = zoo.create_model("hf-hub:{ORG}/{NAME}")' in snippet[1]
 
 
 def test_publish_needs_measured_metrics(server, tmp_path):
@@ -242,7 +244,7 @@ def test_unreachable_hub_falls_back_and_is_not_asked_again_soon(server, caplog, 
     started = time.monotonic()
     assert fresh_lookup().source.startswith("bundled")
     assert "cannot connect" in hub_warnings(caplog)[0]
-    hub._memo.clear()  # another model, same dead endpoint: no new attempt
+    download._memo.clear()  # another model, same dead endpoint: no new attempt
     assert resolve_weights(zoo.get_spec(NAME)).source.startswith("bundled")
     assert time.monotonic() - started < 2.0
 
@@ -398,3 +400,78 @@ def test_settings_are_checked(server, monkeypatch):
     assert hub.repo_for(spec_with(hub_repo="someone/else")) == "someone/else"
     hub.set_hub_org("other")
     assert hub.repo_for(zoo.get_spec(NAME)) == f"other/{NAME}"
+
+
+# ---------------------------------------------------------------------------------------------
+# hf-hub:OWNER/REPO: any published repo, no plugin
+
+
+def assert_same_weights(model, path: Path):
+    expected = load_file(path)
+    state = model.state_dict()
+    assert set(state) == set(expected)
+    assert all(torch.equal(state[k], expected[k]) for k in expected)
+
+
+def test_config_records_the_architecture_and_zoo_version(server):
+    done = hub.publish(NAME, org=ORG)
+    config = json.loads(server.files(done.repo_id)["config.json"])
+    assert config["architecture"] == "vae" and config["zoo_version"] == zoo.__version__
+
+
+def test_hf_hub_loads_a_published_repo_without_a_plugin(server):
+    repo_id = f"{ORG}/my-own-vae"  # not a zoo entry: no plugin names it
+    done = hub.publish(NAME, repo_id=repo_id)
+    model = zoo.create_model(f"hf-hub:{repo_id}", device="cpu")
+    assert isinstance(model, VAE) and not model.training
+    assert model.weights_location.source == f"hub:{repo_id}@{done.commit}"
+    assert model.weights_source == model.weights_location.source
+    assert Path(download.cache_dir()) in model.weights_location.folder.parents  # the standard HF cache
+    assert_same_weights(model, bundled_file())
+    assert zoo.create_model(f"hf-hub:{repo_id}", device="cpu") is model  # cached and shared, like a zoo entry
+
+
+def test_hf_hub_at_a_revision(server, tmp_path):
+    repo_id = f"{ORG}/my-own-vae"
+    first = hub.publish(NAME, repo_id=repo_id)
+    v1 = tmp_path / "v1.safetensors"
+    v1.write_bytes(bundled_file().read_bytes())
+    make_weights(tmp_path / "weights", seed=1)
+    second = hub.publish(NAME, repo_id=repo_id)
+    assert second.commit != first.commit
+
+    old = zoo.create_model(f"hf-hub:{repo_id}@{first.commit}", device="cpu")
+    assert old.weights_source == f"hub:{repo_id}@{first.commit}"
+    assert_same_weights(old, v1)
+    new = zoo.create_model(f"hf-hub:{repo_id}@main", device="cpu")
+    assert new.weights_source == f"hub:{repo_id}@{second.commit}"
+    assert_same_weights(new, bundled_file())
+
+
+def test_hf_hub_offline_uses_the_cached_copy(server, monkeypatch):
+    repo_id = f"{ORG}/my-own-vae"
+    done = hub.publish(NAME, repo_id=repo_id)
+    zoo.create_model(f"hf-hub:{repo_id}", device="cpu")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    hub.reset()
+    model_cache.clear()
+    before = len(server.requests)
+    model = zoo.create_model(f"hf-hub:{repo_id}", device="cpu")
+    assert model.weights_source == f"cache:{repo_id}@{done.commit}" and len(server.requests) == before
+    assert_same_weights(model, bundled_file())
+
+
+def test_hf_hub_mistakes_are_input_errors(server):
+    with pytest.raises(zoo.InputError, match="hf-hub:OWNER/REPO"):
+        zoo.create_model("hf-hub:no-slash", device="cpu")
+    with pytest.raises(zoo.InputError, match="repository not found"):
+        zoo.create_model(f"hf-hub:{ORG}/nothing-here", device="cpu")
+    done = hub.publish(NAME, repo_id=f"{ORG}/my-own-vae")
+    with pytest.raises(zoo.InputError, match="revision not found"):
+        zoo.create_model(f"hf-hub:{done.repo_id}@no-such-branch", device="cpu")
+    repo = server.create_repo(f"{ORG}/no-architecture")  # config.json as the mixin alone writes it
+    config = {k: v for k, v in json.loads(server.files(done.repo_id)["config.json"]).items() if k != "architecture"}
+    weights = server.files(done.repo_id)["model.safetensors"]
+    server.commit(repo, "plain", {"config.json": json.dumps(config).encode(), "model.safetensors": weights}, [])
+    with pytest.raises(zoo.InputError, match="names no 'architecture'"):
+        zoo.create_model(f"hf-hub:{ORG}/no-architecture", device="cpu")
