@@ -32,12 +32,14 @@ def has_weights(name: str) -> bool:
 
 @pytest.fixture
 def isolated_registry():
-    """Restore the registry (and imported plugin modules) after a test that registers models."""
-    from zoo import registry
+    """Restore the registries (models, datasets, imported plugin modules) after a test that registers some."""
+    from zoo import datasets, registry
 
     saved = (dict(registry._entrypoints), dict(registry._sources), dict(registry._specs), dict(registry.plugin_errors))
+    saved_datasets = dict(datasets._datasets)
     modules = set(sys.modules)
     yield registry
+    datasets._datasets.clear(); datasets._datasets.update(saved_datasets)
     registry._entrypoints.clear(); registry._entrypoints.update(saved[0])
     registry._sources.clear(); registry._sources.update(saved[1])
     registry._specs.clear(); registry._specs.update(saved[2])

@@ -59,3 +59,15 @@ def test_log_probs_match_torch():
     mean, std, z = torch.randn(3, 7, generator=g), torch.rand(3, 7, generator=g) + 0.1, torch.randn(3, 7, generator=g)
     torch.testing.assert_close(DiagonalGaussian(mean, std).log_prob(z), Independent(Normal(mean, std), 1).log_prob(z))
     torch.testing.assert_close(standard_normal_log_prob(z), Independent(Normal(torch.zeros(7), torch.ones(7)), 1).log_prob(z))
+
+
+def test_a_point_mass_has_zero_kl_and_samples_its_mean():
+    from zoo.distributions import PointMass
+
+    mean = torch.tensor([[1.0, -2.0], [0.0, 3.0]])
+    point = PointMass(mean)
+    assert torch.equal(point.std, torch.zeros_like(mean)) and isinstance(point, DiagonalGaussian)
+    assert torch.equal(point.kl(), torch.zeros(2))  # the Gaussian formula would give +inf at std = 0
+    assert torch.equal(point.sample(torch.Generator().manual_seed(0)), mean) and torch.equal(point.mode(), mean)
+    with pytest.raises(NotImplementedError, match="no density"):
+        point.log_prob(mean)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import zoo
+from zoo.models import FAMILY_CLASSES
 
 NAMES = zoo.list_models()
 
@@ -89,3 +90,37 @@ def test_cvae_decoder_depends_on_the_label(name):
     z = torch.zeros(2, spec.latent_dim)
     a, b = model.decode(z, torch.tensor([0, 1])).unbind(0)
     assert not torch.equal(a, b)
+
+
+@pytest.mark.parametrize("family", sorted(FAMILY_CLASSES))
+def test_every_family_says_what_it_can_do(family):
+    cls = FAMILY_CLASSES[family]
+    assert cls.family == family and cls.summary
+    assert isinstance(cls.conditional, bool) and isinstance(cls.variational, bool)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sample_prior_is_seeded_and_on_the_models_device(name):
+    spec = zoo.get_spec(name)
+    model = zoo.create_model(name, pretrained=False)
+    a = model.sample_prior(5, torch.Generator().manual_seed(3))
+    b = model.sample_prior(5, torch.Generator().manual_seed(3))
+    assert a.shape == (5, spec.latent_dim) and a.device == next(model.parameters()).device
+    torch.testing.assert_close(a, b)
+    torch.testing.assert_close(a, torch.randn(5, spec.latent_dim, generator=torch.Generator().manual_seed(3)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_point_posterior_has_no_kl_and_samples_its_mean(name):
+    spec = zoo.get_spec(name)
+    model = zoo.create_model(name, pretrained=False)
+    x, y = batch_for(spec)
+    with torch.inference_mode():
+        posterior = model.encode(x, y)
+        kl = posterior.kl()
+    assert kl.shape == (4,) and torch.isfinite(kl).all()
+    if not spec.variational:
+        assert torch.all(kl == 0) and torch.equal(posterior.sample(torch.Generator().manual_seed(0)), posterior.mean)
+        assert torch.equal(posterior.mode(), posterior.mean)
+    else:
+        assert torch.all(kl > 0)

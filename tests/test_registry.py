@@ -39,9 +39,10 @@ def test_spec_metadata(name):
     spec = zoo.get_spec(name)
     assert spec.name == name and name.count(".") == 1
     assert spec.family in ("ae", "vae", "cvae") and spec.dataset == name.split(".")[1]
-    assert spec.input_shape == (1, 28, 28)
-    assert spec.conditional == (spec.family == "cvae")
-    assert (len(spec.label_names) == 10) == spec.conditional
+    dataset = zoo.get_dataset(spec.dataset)
+    assert spec.input_shape == dataset.input_shape
+    assert spec.conditional == spec.model_class().conditional and spec.variational == spec.model_class().variational
+    assert spec.label_names == (list(dataset.label_names) if spec.conditional else [])
     assert spec.recipe.epochs > 0 and spec.recipe.batch_size > 0 and spec.recipe.lr > 0
     assert spec.description
     d = spec.as_dict()

@@ -7,7 +7,6 @@ import torch
 from safetensors.torch import load_file
 
 import zoo
-from zoo.data import Split
 from zoo.train import train
 
 
@@ -19,13 +18,14 @@ def tiny_split(n=64, seed=0):
     for i, label in enumerate(labels.tolist()):
         r, c = 2 + (label // 5) * 10, 2 + (label % 5) * 4
         images[i, 0, r:r + 8, c:c + 8] = 0.7 + 0.3 * torch.rand(8, 8, generator=g)
-    return Split(images, labels, "mnist", "train", "synthetic blobs")
+    return images, labels
 
 
 @pytest.mark.parametrize("name", ["ae_conv_z2.mnist", "vae_conv_z2.mnist", "cvae_conv_z8.mnist"])
 def test_training_smoke(name, tmp_path):
     split = tiny_split()
-    result = train(name, epochs=4, out=tmp_path, train_split=split, test_split=tiny_split(32, 1), progress=False)
+    result = train(name, epochs=4, out=tmp_path, train_split=split, test_split=tiny_split(32, 1), progress=False,
+                   data_source="synthetic blobs")
     losses = [row["train_loss"] for row in result.history]
     assert losses[-1] < losses[0]
     assert {p.name for p in tmp_path.iterdir()} >= {"config.json", "model.safetensors", "README.md"}

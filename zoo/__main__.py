@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 
-from . import get_spec, list_models
+from . import get_dataset, get_spec, list_datasets, list_models
 
 
 def _names(args) -> list[str]:
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--no-card", action="store_true", help="do not write the results into the model card")
 
     p = sub.add_parser("train-classifier", help="train the classifier that judges label swaps")
-    p.add_argument("dataset", choices=["mnist", "fashion_mnist"])
+    p.add_argument("dataset", choices=list_datasets())
     p.add_argument("--epochs", type=int)
     p.add_argument("--device")
     p.set_defaults(func=cmd_train_classifier)
@@ -118,12 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     def cmd_export_examples(args) -> int:
         from .demo.examples import export_examples
 
-        for dataset in args.datasets:
+        for dataset in args.datasets or list_datasets():
+            get_dataset(dataset)  # an unknown name fails here, with suggestions
             print(f"wrote {export_examples(dataset, per_class=args.per_class, folder=args.out)}")
         return 0
 
     p = sub.add_parser("export-examples", help="write the test-set examples the app ships (assets/examples/)")
-    p.add_argument("datasets", nargs="*", default=["mnist", "fashion_mnist"], help="datasets (default: both)")
+    p.add_argument("datasets", nargs="*", help="datasets (default: every one in `zoo.list_datasets()`)")
     p.add_argument("--per-class", type=int, default=80, help="test images per class (default 80)")
     p.add_argument("--out", help="output folder (default: assets/examples)")
     p.set_defaults(func=cmd_export_examples)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from .datasets import get_dataset
 from .registry import ModelSpec
 
-HUB_DATASET_IDS = {"mnist": "ylecun/mnist", "fashion_mnist": "zalando-datasets/fashion_mnist"}
 CARD_FILE = "README.md"
 
 # metric key -> (label in the card, what it means)
@@ -56,7 +56,7 @@ def render_card(spec: ModelSpec, record: dict, hub_repo: str | None = None) -> M
     """The card for `spec` from its record; with `hub_repo`, as published there (loading snippet from the Hub)."""
     metrics = record.get("metrics") or {}
     training = record.get("training") or {}
-    dataset_id = HUB_DATASET_IDS.get(spec.dataset, spec.dataset)
+    dataset_id = get_dataset(spec.dataset).hub_id or spec.dataset
     eval_results = [
         EvalResult(task_type="image-to-image", dataset_type=dataset_id, dataset_name=spec.dataset,
                    dataset_split="test", metric_type=key, metric_name=METRICS[key][0], metric_value=value)
@@ -89,11 +89,7 @@ def _load_snippet(spec: ModelSpec, hub_repo: str | None) -> list[str]:
 
 def _body(spec: ModelSpec, training: dict, metrics: dict, hub_repo: str | None = None) -> str:
     recipe = training.get("recipe") or vars(spec.recipe)
-    family_text = {
-        "ae": "a plain autoencoder (each input is a point in latent space)",
-        "vae": "a variational autoencoder (each input is a Gaussian region in latent space, pulled towards N(0, I) by a KL term)",
-        "cvae": "a conditional VAE (encoder and decoder are given the label, so the code keeps the style)",
-    }[spec.family]
+    family_text = spec.model_class().summary
     lines = [
         f"# {spec.name}", "", spec.description, "",
         f"`{spec.name}` is {family_text}, with a {spec.latent_dim}-dimensional latent space, trained on "
@@ -105,7 +101,7 @@ def _body(spec: ModelSpec, training: dict, metrics: dict, hub_repo: str | None =
         "", "## Training recipe", "", "| epochs | batch size | learning rate | KL weight β | seed | device |",
         "|---|---|---|---|---|---|",
         f"| {recipe.get('epochs')} | {recipe.get('batch_size')} | {recipe.get('lr')} | "
-        f"{recipe.get('beta') if spec.family != 'ae' else '— (no KL)'} | {recipe.get('seed')} | {training.get('trained_on', '—')} |",
+        f"{recipe.get('beta') if spec.variational else '— (no KL)'} | {recipe.get('seed')} | {training.get('trained_on', '—')} |",
         "", f"Reproduce with `python -m zoo train {spec.name}`.", "",
         "## Metrics", "",
     ]

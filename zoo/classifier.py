@@ -18,7 +18,7 @@ from safetensors.torch import load_model as load_safetensors
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from .data import DATASETS, Split, load_split
+from .datasets import get_dataset
 from .device import resolve_device
 from .registry import BUNDLED_WEIGHTS_DIR
 
@@ -39,7 +39,7 @@ def augmentation(p: float):
 
 
 class Classifier(nn.Module, PyTorchModelHubMixin, library_name="vae-zoo", tags=["image-classification", "vae-zoo"]):
-    def __init__(self, num_classes: int = 10, input_shape: tuple[int, int, int] = (1, 28, 28)):
+    def __init__(self, num_classes: int, input_shape: tuple[int, int, int]):
         super().__init__()
         c, h, w = input_shape
         self.net = nn.Sequential(
@@ -60,33 +60,37 @@ def classifier_dir(dataset: str) -> Path:
 
 
 @torch.inference_mode()
-def accuracy(model: Classifier, split: Split, device: torch.device, batch_size: int = 1000) -> float:
+def accuracy(model: Classifier, split: tuple[Tensor, Tensor], device: torch.device, batch_size: int = 1000) -> float:
+    """The fraction of `split` (images, labels) that `model` labels right."""
     model.eval()
+    images, labels = split
     correct = 0
-    for start in range(0, len(split), batch_size):
-        x, y = split.images[start:start + batch_size].to(device), split.labels[start:start + batch_size].to(device)
+    for start in range(0, len(labels), batch_size):
+        x, y = images[start:start + batch_size].to(device), labels[start:start + batch_size].to(device)
         correct += (model(x).argmax(1) == y).sum().item()
-    return correct / max(len(split), 1)
+    return correct / max(len(labels), 1)
 
 
 def train_classifier(dataset: str, epochs: int | None = None, device=None, out: Path | None = None, progress: bool = True) -> Path:
     dev = resolve_device(device)
     epochs = epochs or RECIPE["epochs"]
-    train, test = load_split(dataset, "train"), load_split(dataset, "test")
+    info = get_dataset(dataset)
+    train, test = info.load("train"), info.load("test")
+    train_images, train_labels = train
     torch.manual_seed(RECIPE["seed"])
-    model = Classifier(len(DATASETS[dataset].label_names), DATASETS[dataset].input_shape).to(dev)
+    model = Classifier(info.num_classes, info.input_shape).to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=RECIPE["lr"])
     shuffle = torch.Generator().manual_seed(RECIPE["seed"])
     augment = augmentation(RECIPE["blur_p"])
     for epoch in range(1, epochs + 1):
         model.train()
         start = time.perf_counter()
-        order = torch.randperm(len(train), generator=shuffle)
-        for i in tqdm(range(0, len(train), RECIPE["batch_size"]), desc=f"classifier {dataset} {epoch}/{epochs}",
+        order = torch.randperm(len(train_labels), generator=shuffle)
+        for i in tqdm(range(0, len(train_labels), RECIPE["batch_size"]), desc=f"classifier {dataset} {epoch}/{epochs}",
                       disable=None if progress else True, leave=False):
             idx = order[i:i + RECIPE["batch_size"]]
-            images = augment(train.images[idx].to(dev))  # (B, C, H, W); one draw of the transform per batch
-            loss = nn.functional.cross_entropy(model(images), train.labels[idx].to(dev))
+            images = augment(train_images[idx].to(dev))  # (B, C, H, W); one draw of the transform per batch
+            loss = nn.functional.cross_entropy(model(images), train_labels[idx].to(dev))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -98,8 +102,8 @@ def train_classifier(dataset: str, epochs: int | None = None, device=None, out: 
     ModelCard(
         f"---\nlibrary_name: vae-zoo\nlicense: mit\ntags: [image-classification, vae-zoo]\n---\n\n"
         f"# Classifier for {dataset}\n\nA small CNN that judges the zoo's label swaps (`python -m zoo eval`).\n\n"
-        f"- Data: {train.source}\n- Recipe: {RECIPE | {'epochs': epochs}}\n"
-        f"- Test accuracy: {test_accuracy:.4f} on {len(test)} test images\n\n"
+        f"- Data: {info.source('train')}\n- Recipe: {RECIPE | {'epochs': epochs}}\n"
+        f"- Test accuracy: {test_accuracy:.4f} on {len(test[1])} test images\n\n"
         f"Rebuild with `python -m zoo train-classifier {dataset}`.\n"
     ).save(folder / "README.md")
     return folder

@@ -48,7 +48,7 @@ def kl_gaussians(mean0: Tensor, cov0: Tensor, mean1: Tensor, cov1: Tensor) -> Te
 
 
 class DiagonalGaussian:
-    """q(z|x) = N(mean, diag(std²)); mean and std are (B, D). An AE's posterior has std = 0."""
+    """q(z|x) = N(mean, diag(std²)); mean and std are (B, D). An AE's posterior is a `PointMass`."""
 
     def __init__(self, mean: Tensor, std: Tensor):
         self.mean = mean
@@ -72,6 +72,36 @@ class DiagonalGaussian:
 
     def __repr__(self) -> str:
         return f"DiagonalGaussian(batch={self.mean.shape[0]}, latent_dim={self.mean.shape[-1]})"
+
+
+class PointMass(DiagonalGaussian):
+    """An AE's posterior: all its mass at `mean` (B, D), so std is zeros.
+
+    `sample()` and `mode()` are the mean. An AE has no prior term, so `kl()` is 0 (where the
+    Gaussian formula would give +inf) and callers need no guard. It has no density: `log_prob` raises.
+    """
+
+    def __init__(self, mean: Tensor):
+        super().__init__(mean, torch.zeros_like(mean))
+
+    def sample(self, generator: torch.Generator | None = None) -> Tensor:
+        return self.mean
+
+    def kl(self) -> Tensor:
+        """0 for every item, (B,): an AE's loss has no KL term."""
+        return self.mean.new_zeros(self.mean.shape[:-1])
+
+    def log_prob(self, z: Tensor) -> Tensor:
+        raise NotImplementedError("a point mass has no density: log q(z|x) is defined for variational families only")
+
+    def __repr__(self) -> str:
+        return f"PointMass(batch={self.mean.shape[0]}, latent_dim={self.mean.shape[-1]})"
+
+
+def standard_normal_sample(n: int, dim: int, like: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    """n draws from N(0, I), (n, dim), with `like`'s device and dtype. Drawn on the CPU (with a CPU
+    `generator`) and then moved, so a seed gives the same codes on every device."""
+    return torch.randn(n, dim, generator=generator).to(device=like.device, dtype=like.dtype)
 
 
 def standard_normal_log_prob(z: Tensor) -> Tensor:

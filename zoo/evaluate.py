@@ -17,7 +17,7 @@ import torch
 
 from . import cards
 from .classifier import accuracy, load_classifier
-from .data import Split, load_split
+from .datasets import get_dataset
 from .distributions import standard_normal_log_prob
 from .layers import bernoulli_nll
 from .registry import get_spec
@@ -29,22 +29,29 @@ ACTIVE_UNIT_THRESHOLD = 0.01
 
 @torch.inference_mode()
 def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batch_size: int = 250,
-             write_card: bool = True, test_split: Split | None = None, seed: int = 0) -> dict:
-    """Measure `name` on its test split. `k` importance samples for the NLL; `limit` caps images."""
+             write_card: bool = True, test_split: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0,
+             test_source: str | None = None) -> dict:
+    """Measure `name` on its test split. `k` importance samples for the NLL; `limit` caps images.
+
+    `test_split` (images, labels) replaces the dataset's test split, `test_source` says where it came from."""
     spec = get_spec(name)
     model = create_model(name, device=device)
     location = model.weights_location  # the folder the model came from: its card gets the results
     dev = next(model.parameters()).device
-    test = test_split or load_split(spec.dataset, "test")
-    n = len(test) if limit is None else min(limit, len(test))
+    dataset = get_dataset(spec.dataset)
+    if test_split is None:
+        test_split, test_source = dataset.load("test"), dataset.source("test")
+    images, labels = test_split
+    n = len(labels) if limit is None else min(limit, len(labels))
+    test_source = test_source or f"{len(labels)} {spec.dataset} images passed to evaluate()"
     generator = torch.Generator(device=dev).manual_seed(seed)
-    variational = spec.family != "ae"
+    variational = model.variational
 
     sums = {"recon": 0.0, "mse": 0.0, "kl": 0.0, "nll": 0.0}
     means = []
     for start in range(0, n, batch_size):
-        x = test.images[start:min(start + batch_size, n)].to(dev)
-        y = test.labels[start:min(start + batch_size, n)].to(dev)
+        x = images[start:min(start + batch_size, n)].to(dev)
+        y = labels[start:min(start + batch_size, n)].to(dev)
         posterior = model.encode(x, y)
         means.append(posterior.mean.cpu())
         z = posterior.sample(generator) if variational else posterior.mean
@@ -64,12 +71,12 @@ def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batc
         "nll_iw_samples": k if variational else None,
         "active_units": int((codes.var(dim=0) > ACTIVE_UNIT_THRESHOLD).sum()),
         "test_images": n,
-        "test_source": test.source,
+        "test_source": test_source,
         "weights": location.source,
     }
     if spec.conditional:
         classifier = load_classifier(spec.dataset, device=dev)
-        subset = Split(test.images[:n], test.labels[:n], test.dataset, test.split, test.source)
+        subset = (images[:n], labels[:n])
         metrics["classifier_accuracy"] = accuracy(classifier, subset, dev)
         metrics["label_swap_accuracy"] = label_swap_accuracy(model, classifier, subset, dev, batch_size)
     metrics = {key: (round(v, 5) if isinstance(v, float) else v) for key, v in metrics.items() if v is not None}
@@ -89,14 +96,15 @@ def importance_weighted_nll(model, posterior, x, y, k: int, generator=None) -> t
     return -(torch.logsumexp(log_w, dim=0) - math.log(k))
 
 
-def label_swap_accuracy(model, classifier, split: Split, device, batch_size: int = 250) -> float:
-    """Encode each image's style with its own label, decode it under every label, and count how
-    often the classifier sees the label that was asked for. Chance is 1 / num_classes."""
+def label_swap_accuracy(model, classifier, split: tuple[torch.Tensor, torch.Tensor], device, batch_size: int = 250) -> float:
+    """Encode each image of `split` (images, labels) with its own label, decode its style under every
+    label, and count how often the classifier sees the label that was asked for. Chance is 1 / num_classes."""
     num_classes = model.num_classes
+    images, labels = split
     correct, total = 0, 0
-    for start in range(0, len(split), batch_size):
-        x = split.images[start:start + batch_size].to(device)
-        y = split.labels[start:start + batch_size].to(device)
+    for start in range(0, len(labels), batch_size):
+        x = images[start:start + batch_size].to(device)
+        y = labels[start:start + batch_size].to(device)
         style = model.encode(x, y).mean  # (B, D)
         targets = torch.arange(num_classes, device=device).repeat_interleave(len(x))  # (L*B,)
         images = model.decode(style.repeat(num_classes, 1), targets)  # (L*B, C, H, W)

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .data import DATASETS
+from .datasets import add_discovery, get_dataset, list_datasets
+from .errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +42,6 @@ def weights_root() -> Path:
     """The bundled weights' root: `ZOO_WEIGHTS_DIR` if set (e.g. weights you trained elsewhere), else <repo>/weights."""
     return Path(os.environ["ZOO_WEIGHTS_DIR"]) if os.environ.get("ZOO_WEIGHTS_DIR") else BUNDLED_WEIGHTS_DIR
 ENTRY_POINT_GROUP = "vae_zoo.plugins"
-
-FAMILIES = ("ae", "vae", "cvae")
-
 
 @dataclass(frozen=True)
 class Recipe:
@@ -60,8 +58,8 @@ class Recipe:
 class ModelSpec:
     """A zoo entry: which family, built with which arguments, trained on what, and how."""
 
-    family: str  # "ae" | "vae" | "cvae"
-    dataset: str  # a key of zoo.data.DATASETS
+    family: str  # a key of zoo.models.FAMILY_CLASSES: "ae" | "vae" | "cvae" | a plugin's family
+    dataset: str  # a name from zoo.list_datasets()
     model_args: dict  # the family constructor's keyword arguments: JSON-able, this *is* the config
     name: str = ""  # filled in by @register_model
     recipe: Recipe = Recipe()
@@ -75,7 +73,7 @@ class ModelSpec:
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
-        return DATASETS[self.dataset].input_shape
+        return get_dataset(self.dataset).input_shape
 
     @property
     def latent_dim(self) -> int:
@@ -83,11 +81,17 @@ class ModelSpec:
 
     @property
     def conditional(self) -> bool:
-        return self.family == "cvae"
+        """Whether the family takes labels (asked of the family's class)."""
+        return bool(self.model_class().conditional)
+
+    @property
+    def variational(self) -> bool:
+        """Whether the family has a posterior with a KL term (asked of the family's class)."""
+        return bool(self.model_class().variational)
 
     @property
     def label_names(self) -> list[str]:
-        return list(DATASETS[self.dataset].label_names) if self.conditional else []
+        return list(get_dataset(self.dataset).label_names) if self.conditional else []
 
     @property
     def bundled_dir(self) -> Path:
@@ -114,6 +118,7 @@ class ModelSpec:
             "input_shape": list(self.input_shape),
             "latent_dim": self.latent_dim,
             "conditional": self.conditional,
+            "variational": self.variational,
             "label_names": self.label_names,
             "description": self.description,
             "model_args": dict(self.model_args),
@@ -162,10 +167,12 @@ def _build_spec(name: str) -> ModelSpec:
     if not isinstance(spec, ModelSpec):
         raise ValueError(f"the entry for {name!r} at {_sources[name]} must return a ModelSpec, got {type(spec).__name__}")
     spec = dataclasses.replace(spec, name=name, source=_sources[name])
-    if spec.family not in FAMILIES:
-        raise ValueError(f"{name} ({spec.source}): family {spec.family!r} is not one of {FAMILIES}")
-    if spec.dataset not in DATASETS:
-        raise ValueError(f"{name} ({spec.source}): dataset {spec.dataset!r} is not one of {sorted(DATASETS)}")
+    from .models import FAMILY_CLASSES  # here, not at the top, so `import zoo` stays light
+
+    if spec.family not in FAMILY_CLASSES:
+        raise ValueError(f"{name} ({spec.source}): family {spec.family!r} is not one of {tuple(FAMILY_CLASSES)}")
+    if spec.dataset not in list_datasets():
+        raise ValueError(f"{name} ({spec.source}): dataset {spec.dataset!r} is not one of {list_datasets()}")
     if "latent_dim" not in spec.model_args:
         raise ValueError(f"{name} ({spec.source}): model_args must give latent_dim")
     return spec
@@ -224,6 +231,9 @@ def discover_plugins(force: bool = False) -> None:
                 log.error("skipping plugin %s: %s: %s", where, type(exc).__name__, exc)
 
 
+add_discovery(discover_plugins)  # plugin files may register datasets: zoo.list_datasets() finds them too
+
+
 # ---------------------------------------------------------------------------------------------
 # Lookup
 
@@ -235,12 +245,12 @@ def list_models(pattern: str = "*") -> list[str]:
 
 
 def get_spec(name: str) -> ModelSpec:
-    """The entry's metadata, without building the model. Unknown names raise a ValueError."""
+    """The entry's metadata, without building the model. Unknown names raise an InputError."""
     discover_plugins()
     with _lock:
         if name not in _specs:
             if name not in _entrypoints:
-                raise ValueError(_unknown_name_message(name))
+                raise InputError(_unknown_name_message(name))
             _specs[name] = _build_spec(name)
         return _specs[name]
 

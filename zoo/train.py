@@ -16,8 +16,10 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from torch import Tensor
+
 from . import cards
-from .data import Split, load_split
+from .datasets import get_dataset
 from .device import resolve_device
 from .locations import stamp_config
 from .registry import ModelSpec, get_spec
@@ -33,18 +35,20 @@ class TrainResult:
     data_source: str
 
 
-def batches(split: Split, batch_size: int, generator: torch.Generator | None = None, limit: int | None = None):
-    """(images, labels) mini-batches; shuffled when a generator is given."""
-    n = len(split) if limit is None else min(limit, len(split))
-    order = torch.randperm(len(split), generator=generator)[:n] if generator is not None else torch.arange(n)
+def batches(split: tuple[Tensor, Tensor], batch_size: int, generator: torch.Generator | None = None, limit: int | None = None):
+    """(images, labels) mini-batches of a split (images, labels); shuffled when a generator is given."""
+    images, labels = split
+    n = len(labels) if limit is None else min(limit, len(labels))
+    order = torch.randperm(len(labels), generator=generator)[:n] if generator is not None else torch.arange(n)
     for start in range(0, n, batch_size):
         idx = order[start:start + batch_size]
-        yield split.images[idx], split.labels[idx]
+        yield images[idx], labels[idx]
 
 
 @torch.inference_mode()
-def evaluate_loss(model, split: Split, beta: float, device: torch.device, batch_size: int = 500, limit: int | None = None, seed: int = 0) -> dict:
-    """Mean loss parts over a split (one z sample per image, from a fixed seed), nats per image."""
+def evaluate_loss(model, split: tuple[Tensor, Tensor], beta: float, device: torch.device, batch_size: int = 500,
+                  limit: int | None = None, seed: int = 0) -> dict:
+    """Mean loss parts over a split (images, labels) (one z sample per image, from a fixed seed), nats per image."""
     model.eval()
     generator = torch.Generator(device=device).manual_seed(seed)
     sums, n = torch.zeros(3), 0
@@ -63,32 +67,37 @@ def train(
     out: str | Path | None = None,
     limit: int | None = None,
     progress: bool = True,
-    train_split: Split | None = None,
-    test_split: Split | None = None,
+    train_split: tuple[Tensor, Tensor] | None = None,
+    test_split: tuple[Tensor, Tensor] | None = None,
+    data_source: str | None = None,
 ) -> TrainResult:
     """Train `name` with its recipe (`epochs` overrides the recipe's) and save it to `out`.
 
     `out` defaults to the entry's bundled weights folder. `limit` caps the images per epoch and
-    per evaluation (for smoke tests). Splits may be passed in; otherwise they are loaded.
+    per evaluation (for smoke tests). Splits (images, labels) may be passed in, with `data_source`,
+    the sentence the card records; otherwise they are loaded from the entry's dataset.
     """
     spec = get_spec(name)
     recipe = spec.recipe if epochs is None else dataclasses.replace(spec.recipe, epochs=epochs)
     dev = resolve_device(device)
     folder = Path(out) if out is not None else spec.bundled_dir
-    train_split = train_split or load_split(spec.dataset, "train")
-    test_split = test_split or load_split(spec.dataset, "test")
+    dataset = get_dataset(spec.dataset)
+    if train_split is None:
+        train_split, data_source = dataset.load("train"), dataset.source("train")
+    test_split = test_split if test_split is not None else dataset.load("test")
+    data_source = data_source or f"{len(train_split[1])} {spec.dataset} images passed to train()"
 
     torch.manual_seed(recipe.seed)
     model = spec.model_class()(**spec.config).to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     shuffle = torch.Generator().manual_seed(recipe.seed)
     noise = torch.Generator(device=dev).manual_seed(recipe.seed + 1)
-    beta = recipe.beta if spec.family != "ae" else 0.0
+    beta = recipe.beta if model.variational else 0.0
 
     history = []
-    n_train = len(train_split) if limit is None else min(limit, len(train_split))
+    n_train = len(train_split[1]) if limit is None else min(limit, len(train_split[1]))
     steps = math.ceil(n_train / recipe.batch_size)
-    log.info("training %s on %s for %d epochs (%s)", name, dev, recipe.epochs, train_split.source)
+    log.info("training %s on %s for %d epochs (%s)", name, dev, recipe.epochs, data_source)
     for epoch in range(1, recipe.epochs + 1):
         model.train()
         start, sums = time.perf_counter(), torch.zeros(3)
@@ -115,8 +124,8 @@ def train(
         else:
             log.info(message)
 
-    save(model.eval(), spec, folder, recipe=recipe, history=history, data_source=train_split.source, device=dev)
-    return TrainResult(name, folder, history, train_split.source)
+    save(model.eval(), spec, folder, recipe=recipe, history=history, data_source=data_source, device=dev)
+    return TrainResult(name, folder, history, data_source)
 
 
 def save(model, spec: ModelSpec, folder: Path, *, recipe, history: list[dict], data_source: str, device) -> None:

@@ -39,10 +39,11 @@ def export_examples(dataset: str, per_class: int = 80, folder: Path | None = Non
     import torch
     from safetensors.torch import save_file
 
-    from ..data import load_split
+    from ..datasets import get_dataset
 
-    split = load_split(dataset, "test")
-    labels = split.labels.numpy()
+    info = get_dataset(dataset)
+    test_images, test_labels = info.load("test")
+    labels = test_labels.numpy()
     rng = np.random.default_rng(EXPORT_SEED)
     classes = np.unique(labels)
     picks = []
@@ -52,11 +53,11 @@ def export_examples(dataset: str, per_class: int = 80, folder: Path | None = Non
             raise ValueError(f"{dataset}: class {c} has only {len(idx)} test images, fewer than per_class={per_class}")
         picks.append(np.sort(rng.choice(idx, per_class, replace=False)))
     order = np.stack(picks, axis=1).reshape(-1)  # (per_class * C,), classes interleaved: 0, 1, ..., C-1, 0, 1, ...
-    images = (split.images[order, 0] * 255).round().to(torch.uint8)  # (N, 28, 28)
+    images = (test_images[order, 0] * 255).round().to(torch.uint8)  # (N, H, W)
     path = examples_path(dataset, folder)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({"images": images.contiguous(), "labels": split.labels[order].contiguous()}, str(path),
-              metadata={"dataset": dataset, "source": split.source, "seed": str(EXPORT_SEED), "per_class": str(per_class)})
+    save_file({"images": images.contiguous(), "labels": test_labels[order].contiguous()}, str(path),
+              metadata={"dataset": dataset, "source": info.source("test"), "seed": str(EXPORT_SEED), "per_class": str(per_class)})
     return path
 
 

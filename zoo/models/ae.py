@@ -10,7 +10,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import Tensor, nn
 
-from ..distributions import DiagonalGaussian, LossBreakdown
+from ..distributions import LossBreakdown, PointMass, standard_normal_sample
 from ..layers import ConvDecoder, ConvEncoder, bernoulli_nll, check_codes, check_images
 
 HUB_KWARGS = dict(library_name="vae-zoo", repo_url="https://github.com/vae-zoo/vae-zoo", license="mit")
@@ -18,7 +18,9 @@ HUB_KWARGS = dict(library_name="vae-zoo", repo_url="https://github.com/vae-zoo/v
 
 class AE(nn.Module, PyTorchModelHubMixin, tags=["autoencoder", "vae-zoo"], **HUB_KWARGS):
     family = "ae"
-    conditional = False
+    summary = "a plain autoencoder (each input is a point in latent space)"
+    conditional = False  # takes no labels
+    variational = False  # a point posterior, no prior and no KL term
 
     def __init__(
         self,
@@ -33,11 +35,17 @@ class AE(nn.Module, PyTorchModelHubMixin, tags=["autoencoder", "vae-zoo"], **HUB
         self.encoder = ConvEncoder(self.input_shape, tuple(channels), hidden, latent_dim)
         self.decoder = ConvDecoder(self.input_shape, tuple(channels), hidden, latent_dim)
 
-    def encode(self, x: Tensor, y: Tensor | None = None) -> DiagonalGaussian:
-        """x: (B, C, H, W) in [0, 1]. The posterior is a point: std is all zeros."""
+    def encode(self, x: Tensor, y: Tensor | None = None) -> PointMass:
+        """x: (B, C, H, W) in [0, 1]. The posterior is a point: std is all zeros, kl() is 0."""
         check_images(x, self.input_shape)
-        mean = self.encoder(x)  # (B, latent_dim)
-        return DiagonalGaussian(mean, torch.zeros_like(mean))
+        return PointMass(self.encoder(x))  # mean (B, latent_dim)
+
+    def sample_prior(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n codes from N(0, I), (n, latent_dim), on the model's device (drawn on the CPU with `generator`).
+
+        An AE has no prior: nothing pulled its codes towards N(0, I), so decoding these draws
+        mostly gives garbage. That is the point of showing it."""
+        return standard_normal_sample(n, self.latent_dim, next(self.parameters()), generator)
 
     def decode_logits(self, z: Tensor, y: Tensor | None = None) -> Tensor:
         check_codes(z, self.latent_dim)

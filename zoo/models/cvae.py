@@ -14,7 +14,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import Tensor, nn
 
-from ..distributions import DiagonalGaussian, LossBreakdown
+from ..distributions import DiagonalGaussian, LossBreakdown, standard_normal_sample
 from ..layers import ConvDecoder, ConvEncoder, bernoulli_nll, check_codes, check_images
 from .ae import HUB_KWARGS
 from .vae import LOG_VAR_RANGE
@@ -22,7 +22,9 @@ from .vae import LOG_VAR_RANGE
 
 class CVAE(nn.Module, PyTorchModelHubMixin, tags=["conditional-variational-autoencoder", "vae-zoo"], **HUB_KWARGS):
     family = "cvae"
-    conditional = True
+    summary = "a conditional VAE (encoder and decoder are given the label, so the code keeps the style)"
+    conditional = True  # encoder and decoder take labels
+    variational = True  # a Gaussian posterior, pulled towards the prior N(0, I) by a KL term
 
     def __init__(
         self,
@@ -54,6 +56,11 @@ class CVAE(nn.Module, PyTorchModelHubMixin, tags=["conditional-variational-autoe
         check_images(x, self.input_shape)
         mean, log_var = self.encoder(x, self.one_hot(y, x.shape[0])).chunk(2, dim=1)  # (B, D) each
         return DiagonalGaussian(mean, torch.exp(0.5 * log_var.clamp(*LOG_VAR_RANGE)))
+
+    def sample_prior(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n codes from the prior N(0, I), (n, latent_dim), on the model's device. Drawn on the CPU
+        (with `generator`, a CPU generator) and then moved, so a seed gives the same codes everywhere."""
+        return standard_normal_sample(n, self.latent_dim, next(self.parameters()), generator)
 
     def decode_logits(self, z: Tensor, y: Tensor | None = None) -> Tensor:
         check_codes(z, self.latent_dim)

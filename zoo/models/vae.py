@@ -14,7 +14,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import Tensor, nn
 
-from ..distributions import DiagonalGaussian, LossBreakdown
+from ..distributions import DiagonalGaussian, LossBreakdown, standard_normal_sample
 from ..layers import ConvDecoder, ConvEncoder, bernoulli_nll, check_codes, check_images
 from .ae import HUB_KWARGS
 
@@ -23,7 +23,9 @@ LOG_VAR_RANGE = (-12.0, 8.0)  # keeps exp() finite early in training; σ from 0.
 
 class VAE(nn.Module, PyTorchModelHubMixin, tags=["variational-autoencoder", "vae-zoo"], **HUB_KWARGS):
     family = "vae"
-    conditional = False
+    summary = "a variational autoencoder (each input is a Gaussian region in latent space, pulled towards N(0, I) by a KL term)"
+    conditional = False  # takes no labels
+    variational = True  # a Gaussian posterior, pulled towards the prior N(0, I) by a KL term
 
     def __init__(
         self,
@@ -43,6 +45,11 @@ class VAE(nn.Module, PyTorchModelHubMixin, tags=["variational-autoencoder", "vae
         check_images(x, self.input_shape)
         mean, log_var = self.encoder(x).chunk(2, dim=1)  # (B, D) each
         return DiagonalGaussian(mean, torch.exp(0.5 * log_var.clamp(*LOG_VAR_RANGE)))
+
+    def sample_prior(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """n codes from the prior N(0, I), (n, latent_dim), on the model's device. Drawn on the CPU
+        (with `generator`, a CPU generator) and then moved, so a seed gives the same codes everywhere."""
+        return standard_normal_sample(n, self.latent_dim, next(self.parameters()), generator)
 
     def decode_logits(self, z: Tensor, y: Tensor | None = None) -> Tensor:
         check_codes(z, self.latent_dim)
