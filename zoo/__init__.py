@@ -4,7 +4,8 @@
     >>> zoo.list_models("vae*")
     >>> model = zoo.create_model("vae_conv_z16.fashion_mnist")   # eval mode, on CUDA/MPS/CPU
     >>> posterior = model.encode(images)                          # .mean, .std: (B, latent_dim)
-    >>> images = model.decode(posterior.sample())                 # (B, 1, 28, 28) in [0, 1]
+    >>> images = model.decode(posterior.sample())                 # (B, C, H, W) in [0, 1]
+    >>> zoo.list_datasets(), zoo.get_dataset("mnist").input_shape  # datasets register like models
 
 Importing zoo loads torch and the registry, never the training code nor any UI library.
 """
