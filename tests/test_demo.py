@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import zoo
-from zoo.demo import Demo, make_link, read_link
+from zoo.demo import LINKS, ZooView, make_link, read_link, tabs
 from zoo.demo import images as im
 from zoo.demo.examples import load_examples
 
@@ -29,8 +29,8 @@ CONDITIONAL = [needs_weights(n) for n in MODELS if zoo.get_spec(n).conditional]
 
 
 @pytest.fixture(scope="module")
-def zd() -> Demo:
-    return Demo()
+def zd() -> ZooView:
+    return ZooView()
 
 
 def png(array: np.ndarray, mode: str | None = None) -> bytes:
@@ -136,7 +136,7 @@ def test_bad_picks_say_what_is_wrong(zd, kwargs, message):
 
 def test_unknown_models_are_named(zd):
     with pytest.raises(ValueError, match="unknown model 'nope'"):
-        zd.sample("nope")
+        tabs.sample.sample(zd, "nope")
     with pytest.raises(ValueError, match="unknown model"):
         zd.model_info("vae_conv_z2.cifar")
 
@@ -150,9 +150,9 @@ def test_models_are_chosen_by_capability(zd):
 
 
 def test_a_pattern_limits_the_zoo():
-    assert Demo("*mnist").names == zoo.list_models("*mnist")
+    assert ZooView("*mnist").names == zoo.list_models("*mnist")
     with pytest.raises(ValueError, match="no model"):
-        Demo("nothing-matches-*")
+        ZooView("nothing-matches-*")
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -169,25 +169,25 @@ def test_model_info_names_family_dataset_latent_and_weights(zd, name):
 @pytest.mark.parametrize("name", TRAINED)
 def test_reconstruct(zd, name):
     spec = zoo.get_spec(name)
-    out = zd.reconstruct([name], zd.pick(spec.dataset, "example", 0))
-    (image, caption), = out["gallery"]
+    out = tabs.reconstruct.reconstruct(zd, [name], zd.pick(spec.dataset, "example", 0))
+    (image, caption), = out.gallery
     assert image.shape == (112, 112) and image.dtype == np.uint8 and name in caption
-    row, = out["table"]
+    row, = out.table
     assert row[0] == name and row[1] == spec.latent_dim and row[4] == pytest.approx(row[2] + row[3], abs=0.02)
-    assert out["posterior"].ndim == 3
-    again = zd.reconstruct([name], zd.pick(spec.dataset, "example", 0))
-    assert again["table"] == out["table"]  # deterministic: links reproduce it
+    assert out.posterior.ndim == 3
+    again = tabs.reconstruct.reconstruct(zd, [name], zd.pick(spec.dataset, "example", 0))
+    assert again.table == out.table  # deterministic: links reproduce it
 
 
 @pytest.mark.parametrize("name", TRAINED)
 def test_sample(zd, name):
     spec = zoo.get_spec(name)
-    out = zd.sample(name, grid_size=3, seed=1, temperature=0.8)
+    out = tabs.sample.sample(zd, name, grid_size=3, seed=1, temperature=0.8)
     rows = len(spec.label_names) if spec.conditional else 3
-    assert out["grid"].shape == (rows * (56 + 2) + 2, 3 * (56 + 2) + 2)
-    assert (out["manifold"] is not None) == (spec.latent_dim == 2)
-    assert np.array_equal(out["grid"], zd.sample(name, grid_size=3, seed=1, temperature=0.8)["grid"])
-    assert not np.array_equal(out["grid"], zd.sample(name, grid_size=3, seed=2, temperature=0.8)["grid"])
+    assert out.grid.shape == (rows * (56 + 2) + 2, 3 * (56 + 2) + 2)
+    assert (out.manifold is not None) == (spec.latent_dim == 2)
+    assert np.array_equal(out.grid, tabs.sample.sample(zd, name, grid_size=3, seed=1, temperature=0.8).grid)
+    assert not np.array_equal(out.grid, tabs.sample.sample(zd, name, grid_size=3, seed=2, temperature=0.8).grid)
 
 
 @pytest.mark.parametrize("value, name", [(0, "grid_size"), (17, "grid_size"), (-1, "seed"), (3.5, "temperature"),
@@ -196,7 +196,7 @@ def test_sample_rejects_out_of_range_values(zd, value, name):
     kwargs = dict(grid_size=2, seed=0, temperature=1.0)
     kwargs[name] = value
     with pytest.raises(ValueError, match=name):
-        zd.sample(MODELS[0], **kwargs)
+        tabs.sample.sample(zd, MODELS[0], **kwargs)
 
 
 @pytest.mark.parametrize("name", TRAINED)
@@ -204,46 +204,46 @@ def test_sample_rejects_out_of_range_values(zd, value, name):
 def test_interpolate_computes_frames_once_per_pair(zd, name, path, monkeypatch):
     spec = zoo.get_spec(name)
     a, b = zd.pick(spec.dataset, "example", 0), zd.pick(spec.dataset, "example", 1)
-    out = zd.interpolate(name, a, b, path, steps=5)
-    assert out["frames"].shape == (5, 28, 28)
-    assert out["strip"].shape[1] == 5 * (56 + 2) + 2
+    out = tabs.interpolate.interpolate(zd, name, a, b, path, steps=5)
+    assert out.frames.shape == (5, 28, 28)
+    assert out.strip.shape[1] == 5 * (56 + 2) + 2
     model = zd.model(name)
     monkeypatch.setattr(model, "decode", lambda *args, **kw: pytest.fail("frames recomputed for an unchanged pair"))
-    again = zd.interpolate(name, a, b, path, steps=5, cached=out["state"])
-    assert np.array_equal(again["frames"], out["frames"])
-    assert np.array_equal(zd.frame_at(out["frames"], 1.0), im.enlarge(out["frames"][-1]))  # a lookup
+    again = tabs.interpolate.interpolate(zd, name, a, b, path, steps=5, cached=out.state)
+    assert np.array_equal(again.frames, out.frames)
+    assert np.array_equal(tabs.interpolate.frame_at(out.frames, 1.0), im.enlarge(out.frames[-1]))  # a lookup
 
 
 def test_frame_at_checks_t(zd):
     frames = np.zeros((4, 28, 28), np.float32)
     with pytest.raises(ValueError, match="t must be between 0.0 and 1.0"):
-        zd.frame_at(frames, 1.5)
+        tabs.interpolate.frame_at(frames, 1.5)
     with pytest.raises(ValueError, match="run the interpolation first"):
-        zd.frame_at(None, 0.5)
+        tabs.interpolate.frame_at(None, 0.5)
 
 
 def test_interpolate_rejects_unknown_paths(zd):
     name = MODELS[0]
     a = zd.pick(zoo.get_spec(name).dataset, "example", 0)
     with pytest.raises(ValueError, match="path must be one of"):
-        zd.interpolate(name, a, a, path="zigzag")
+        tabs.interpolate.interpolate(zd, name, a, a, path="zigzag")
 
 
 @pytest.mark.parametrize("name", CONDITIONAL)
 def test_swap_labels_decodes_one_style_under_every_label(zd, name):
     spec = zoo.get_spec(name)
     a, b = zd.pick(spec.dataset, "example", 0), zd.pick(spec.dataset, "example", 7)
-    out = zd.swap_labels(name, a, b=b)
-    assert [caption for _, caption in out["row"]] == spec.label_names
-    assert out["swapped"].shape == (112, 112)
-    assert np.array_equal(out["swapped"], out["row"][7][0])  # B's label is 7: the same picture
-    assert spec.label_names[7] in out["caption"]
+    out = tabs.swap_labels.swap_labels(zd, name, a, b=b)
+    assert [caption for _, caption in out.row] == spec.label_names
+    assert out.swapped.shape == (112, 112)
+    assert np.array_equal(out.swapped, out.row[7][0])  # B's label is 7: the same picture
+    assert spec.label_names[7] in out.caption
 
 
 @pytest.mark.parametrize("name", [n for n in MODELS if not zoo.get_spec(n).conditional][:1])
 def test_swap_labels_needs_a_conditional_model(zd, name):
     with pytest.raises(ValueError, match="not conditional"):
-        zd.swap_labels(name, zd.pick(zoo.get_spec(name).dataset, "example", 0))
+        tabs.swap_labels.swap_labels(zd, name, zd.pick(zoo.get_spec(name).dataset, "example", 0))
 
 
 @pytest.mark.parametrize("name", CONDITIONAL)
@@ -259,37 +259,37 @@ def test_an_upload_gets_the_conditional_models_best_guess_label(zd, name):
 
 @pytest.mark.parametrize("name", TRAINED)
 def test_latent_map_and_clicking_it(zd, name):
-    lmap = zd.latent_map(name)
+    lmap = tabs.latent_map.latent_map(zd, name)
     assert lmap.image.ndim == 3 and lmap.points.shape == (len(zd.examples(zoo.get_spec(name).dataset)), 2)
-    assert zd.latent_map(name) is lmap  # drawn once per model
+    assert tabs.latent_map.latent_map(zd, name) is lmap  # drawn once per model
     assert lmap.projected == (zoo.get_spec(name).latent_dim != 2)
-    centre = lmap.frame.size / 2
-    out = zd.decode_map_point(name, centre, centre)
-    assert out["image"].shape == (112, 112) and out["code"].shape == (zoo.get_spec(name).latent_dim,)
+    centre = lmap.frame.left + lmap.frame.side / 2
+    out = tabs.latent_map.decode_point(zd, name, centre, centre)
+    assert out.image.shape == (112, 112) and out.code.shape == (zoo.get_spec(name).latent_dim,)
     u, v = lmap.frame.to_latent(*lmap.frame.to_pixel(np.float64(1.5), np.float64(-0.5)))
     assert (u, v) == pytest.approx((1.5, -0.5))
     with pytest.raises(ValueError, match="outside the plot"):
-        zd.decode_map_point(name, 1, 1)
-    assert zd.latent_map(name, ellipses=True).image.shape == lmap.image.shape
+        tabs.latent_map.decode_point(zd, name, 1, 1)
+    assert tabs.latent_map.latent_map(zd, name, ellipses=True).image.shape == lmap.image.shape
 
 
 @pytest.mark.parametrize("name", TRAINED)
 def test_traverse_orders_dimensions_by_activity(zd, name):
     spec = zoo.get_spec(name)
-    out = zd.traverse(name, zd.pick(spec.dataset, "example", 0))
-    sliders = out["sliders"]
+    out = tabs.traverse.traverse(zd, name, zd.pick(spec.dataset, "example", 0))
+    sliders = out.sliders
     assert len(sliders) == min(spec.latent_dim, 16)
-    activity = [float(s["label"].rsplit(" ", 1)[1]) for s in sliders]
+    activity = [float(s.label.rsplit(" ", 1)[1]) for s in sliders]
     assert activity == sorted(activity, reverse=True)
-    assert all(s["minimum"] <= s["value"] <= s["maximum"] for s in sliders)
-    at_mean = zd.traverse_decode(out["state"], [s["value"] for s in sliders])
-    moved = zd.traverse_decode(out["state"], [sliders[0]["maximum"]] + [s["value"] for s in sliders[1:]])
+    assert all(s.minimum <= s.value <= s.maximum for s in sliders)
+    at_mean = tabs.traverse.traverse_decode(zd, out.state, [s.value for s in sliders])
+    moved = tabs.traverse.traverse_decode(zd, out.state, [sliders[0].maximum] + [s.value for s in sliders[1:]])
     assert at_mean.shape == (112, 112) and not np.array_equal(at_mean, moved)
 
 
 def test_traverse_decode_needs_an_encoded_input(zd):
     with pytest.raises(ValueError, match="encode an input first"):
-        zd.traverse_decode(None, [0.0])
+        tabs.traverse.traverse_decode(zd, None, [0.0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,13 +320,13 @@ def test_bad_links_are_read_with_notes_not_errors():
 def test_links_are_checked_against_this_app(zd):
     name = zd.models(conditional=False)[0]
     dataset = zoo.get_spec(name).dataset
-    kept, notes = zd.clean_link("sample", dict(model=name, n=99, seed=3, temp=0.5))
+    kept, notes = LINKS["sample"].clean(zd, dict(model=name, n=99, seed=3, temp=0.5))
     assert kept == dict(model=name, seed=3, temp=0.5) and len(notes) == 1 and "grid_size" in notes[0]
-    kept, notes = zd.clean_link("swap_labels", dict(model=name, a=1))  # not conditional
+    kept, notes = LINKS["swap_labels"].clean(zd, dict(model=name, a=1))  # not conditional
     assert "model" not in kept and notes
-    kept, notes = zd.clean_link("interpolate", dict(model=name, a=0, b=100000, path="zigzag"))
+    kept, notes = LINKS["interpolate"].clean(zd, dict(model=name, a=0, b=100000, path="zigzag"))
     assert kept == dict(model=name, a=0) and len(notes) == 2
-    kept, notes = zd.clean_link("latent_map", dict(dataset=dataset, left=name, right="nope.mnist"))
+    kept, notes = LINKS["latent_map"].clean(zd, dict(dataset=dataset, left=name, right="nope.mnist"))
     assert kept == dict(dataset=dataset, left=name) and len(notes) == 1
 
 
@@ -334,7 +334,7 @@ def test_links_are_checked_against_this_app(zd):
 def test_swap_labels_draws_every_style_under_every_label(zd, name):
     spec = zoo.get_spec(name)
     k = len(spec.label_names)
-    grid = zd.swap_labels(name, zd.pick(spec.dataset, "example", 0))["grid"]
+    grid = tabs.swap_labels.swap_labels(zd, name, zd.pick(spec.dataset, "example", 0)).grid
     tile, pad = 56, 3
     assert grid.shape[0] == 16 + pad + (k + 1) * (tile + pad)  # a header, then A and one example per class
     assert grid.shape[1] == pad + (tile + pad) * (k + 1) + 10

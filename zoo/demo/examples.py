@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..registry import REPO_ROOT
+from ..registry import DATA_ROOT
 
-EXAMPLES_DIR = REPO_ROOT / "assets" / "examples"
+EXAMPLES_DIR = DATA_ROOT / "assets" / "examples"  # the repo's, or an installed wheel's copy
 EXPORT_SEED = 0  # which test images are picked; changing it changes every shared link
 
 

@@ -1,8 +1,9 @@
 """Images in and out of the app: reading uploads and sketches strictly, preparing them like the
-datasets, and drawing the pictures the tabs show (grids, strips, posterior plots, latent maps).
+datasets, and drawing the tiles the tabs show (grids, strips, the label-swap grid, GIFs). The plots
+(latent maps, posteriors) are drawn with matplotlib in `plots.py`.
 
 Everything here is numpy and PIL; nothing imports torch or a UI library. Images the models read
-are float32 (28, 28) in [0, 1], light strokes on a dark background, as in MNIST.
+are float32 (H, W) in [0, 1] of their dataset's input shape, light strokes on a dark background, as in MNIST.
 """
 
 from __future__ import annotations
@@ -17,20 +18,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
+from ..datasets import get_dataset
+from ..errors import InputError
+
 MIN_SIDE = 8  # px; smaller uploads hold no drawable shape
 MAX_SIDE = 4096  # px; larger ones are refused before they are decoded
 MAX_PIXELS = 16_000_000
 COLOUR_TOLERANCE = 12 / 255  # channels differing by less than this count as grey
-SCALE = 4  # every 28-pixel tile is shown 4x larger, nearest-neighbour, so pixels stay crisp
-
-# How each dataset frames its images: the side of the box the content is scaled into, and
-# whether it is centred by its centre of mass (MNIST: 20x20 box in 28x28) or by its bounding box.
-FRAMING = {"mnist": (20, "mass"), "fashion_mnist": (28, "box")}
-DEFAULT_FRAMING = (28, "box")
-
-# Ten well-separated colours (matplotlib's tab10); a dataset with more classes reuses them.
-PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-           (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+SCALE = 4  # every tile is shown 4x larger, nearest-neighbour, so pixels stay crisp
 
 
 # ---------------------------------------------------------------------------------------------
@@ -40,49 +35,49 @@ PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 1
 def read_upload(source) -> np.ndarray:
     """An uploaded image (path, bytes, PIL image or array) -> grey float32 (H, W) in [0, 1].
 
-    Refuses, with a ValueError that says why: files that are not images, images smaller than
+    Refuses, with an InputError that says why: files that are not images, images smaller than
     8x8 or larger than 4096x4096, colour images, images with transparency, and 16-bit or
     floating-point images.
     """
     if source is None:
-        raise ValueError("no image: upload one, draw one, or pick an example")
+        raise InputError("no image: upload one, draw one, or pick an example")
     if isinstance(source, np.ndarray):
         return _grey_from_array(source)
     if isinstance(source, Image.Image):
         return _grey_from_pil(source)
     if not isinstance(source, (bytes, bytearray, str, Path)):
-        raise ValueError(f"the upload is a {type(source).__name__}, not an image file")
+        raise InputError(f"the upload is a {type(source).__name__}, not an image file")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)  # far beyond MAX_PIXELS anyway
             image = Image.open(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else Path(source))
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
-            raise ValueError(f"the image is too large ({exc}); use one under {MAX_SIDE}x{MAX_SIDE} pixels") from exc
-        raise ValueError("the file is not an image that can be read (use a PNG, JPEG or WebP file)") from exc
+            raise InputError(f"the image is too large ({exc}); use one under {MAX_SIDE}x{MAX_SIDE} pixels") from exc
+        raise InputError("the file is not an image that can be read (use a PNG, JPEG or WebP file)") from exc
     _check_size(*image.size)
     try:
         image.load()
         image = ImageOps.exif_transpose(image)  # phone photos: upright, as the user saw them
     except (OSError, ValueError) as exc:
-        raise ValueError(f"the image file is damaged or truncated ({exc})") from exc
+        raise InputError(f"the image file is damaged or truncated ({exc})") from exc
     return _grey_from_pil(image)
 
 
 def _check_size(width: int, height: int) -> None:
     if min(width, height) < MIN_SIDE:
-        raise ValueError(f"the image is {width}x{height} pixels, too small: it needs at least {MIN_SIDE}x{MIN_SIDE}")
+        raise InputError(f"the image is {width}x{height} pixels, too small: it needs at least {MIN_SIDE}x{MIN_SIDE}")
     if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
-        raise ValueError(f"the image is {width}x{height} pixels, too large: use one under {MAX_SIDE}x{MAX_SIDE}")
+        raise InputError(f"the image is {width}x{height} pixels, too large: use one under {MAX_SIDE}x{MAX_SIDE}")
 
 
 def _grey_from_pil(image: Image.Image) -> np.ndarray:
     _check_size(*image.size)
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        raise ValueError(f"the image has 16- or 32-bit pixels (mode {mode}); save it as an 8-bit greyscale PNG or JPEG")
+        raise InputError(f"the image has 16- or 32-bit pixels (mode {mode}); save it as an 8-bit greyscale PNG or JPEG")
     if mode == "F":
-        raise ValueError("the image has floating-point pixels (mode F); save it as an 8-bit greyscale PNG or JPEG")
+        raise InputError("the image has floating-point pixels (mode F); save it as an 8-bit greyscale PNG or JPEG")
     if mode in ("1", "L"):
         return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
     if mode == "P":
@@ -96,34 +91,34 @@ def _grey_from_array(array: np.ndarray) -> np.ndarray:
     """uint8 (H, W), (H, W, 3) or (H, W, 4) arrays, or floats in [0, 1] -> grey float32 (H, W)."""
     array = np.asarray(array)
     if array.dtype == np.uint16 or array.dtype == np.int32:
-        raise ValueError("the image has 16-bit pixels; save it as an 8-bit greyscale PNG or JPEG")
+        raise InputError("the image has 16-bit pixels; save it as an 8-bit greyscale PNG or JPEG")
     if array.dtype == np.uint8:
         pixels = array.astype(np.float32) / 255.0
     elif np.issubdtype(array.dtype, np.floating):
         if array.size and (np.isnan(array).any() or array.min() < 0 or array.max() > 1):
-            raise ValueError("float images must have values in [0, 1]")
+            raise InputError("float images must have values in [0, 1]")
         pixels = array.astype(np.float32)
     else:
-        raise ValueError(f"unsupported pixel type {array.dtype}; use 8-bit images")
+        raise InputError(f"unsupported pixel type {array.dtype}; use 8-bit images")
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = pixels[:, :, 0]
     if pixels.ndim == 2:
         _check_size(pixels.shape[1], pixels.shape[0])
         return pixels
     if pixels.ndim != 3 or pixels.shape[2] not in (2, 3, 4):
-        raise ValueError(f"expected a greyscale or RGB image, got an array of shape {array.shape}")
+        raise InputError(f"expected a greyscale or RGB image, got an array of shape {array.shape}")
     _check_size(pixels.shape[1], pixels.shape[0])
     if pixels.shape[2] in (2, 4):
         alpha = pixels[:, :, -1]
         if alpha.min() < 1.0 - 1e-6:
-            raise ValueError("the image has transparent pixels (an alpha channel): flatten it onto a plain "
+            raise InputError("the image has transparent pixels (an alpha channel): flatten it onto a plain "
                              "background and save it without transparency")
         pixels = pixels[:, :, :-1]
     if pixels.shape[2] == 1:
         return pixels[:, :, 0]
     spread = pixels.max(axis=2) - pixels.min(axis=2)
     if np.mean(spread > COLOUR_TOLERANCE) > 0.01:
-        raise ValueError("the image is in colour; the models read greyscale images: "
+        raise InputError("the image is in colour; the models read greyscale images: "
                          "save it as greyscale (or draw it in black and white)")
     return pixels.mean(axis=2)
 
@@ -131,23 +126,23 @@ def _grey_from_array(array: np.ndarray) -> np.ndarray:
 def read_sketch(sketch) -> np.ndarray:
     """A sketchpad value (a dict with 'composite', or an image) -> grey float32 (H, W) in [0, 1].
 
-    Strokes may be any colour on a white or transparent canvas; an empty canvas is a ValueError.
+    Strokes may be any colour on a white or transparent canvas; an empty canvas is an InputError.
     """
     composite = sketch.get("composite") if isinstance(sketch, dict) else sketch
     if composite is None:
-        raise ValueError("the sketch is empty: draw a digit or a piece of clothing first")
+        raise InputError("the sketch is empty: draw a digit or a piece of clothing first")
     if isinstance(composite, (str, Path)):
         try:
             composite = Image.open(composite)
         except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
-            raise ValueError(f"the sketch is not an image that can be read ({type(exc).__name__})") from exc
+            raise InputError(f"the sketch is not an image that can be read ({type(exc).__name__})") from exc
     if isinstance(composite, Image.Image):
         composite = np.asarray(composite.convert("RGBA"))
     array = np.asarray(composite)
     if array.ndim not in (2, 3) or (array.ndim == 3 and not 1 <= array.shape[2] <= 4) or array.dtype.kind not in "buif":
-        raise ValueError(f"the sketch is not an image: expected (H, W) or (H, W, 1 to 4) numbers, got {array.dtype} {array.shape}")
+        raise InputError(f"the sketch is not an image: expected (H, W) or (H, W, 1 to 4) numbers, got {array.dtype} {array.shape}")
     if array.dtype.kind == "f" and not np.isfinite(array).all():
-        raise ValueError("the sketch has pixels that are not numbers (NaN or infinity)")
+        raise InputError("the sketch has pixels that are not numbers (NaN or infinity)")
     if array.dtype != np.uint8:
         array = (np.clip(array, 0, 1) * 255).astype(np.uint8) if np.issubdtype(array.dtype, np.floating) else array.astype(np.uint8)
     if array.ndim == 2:
@@ -157,9 +152,9 @@ def read_sketch(sketch) -> np.ndarray:
         alpha = array[:, :, -1:].astype(np.float32) / 255.0 if array.shape[2] in (2, 4) else 1.0
         grey = (rgb * alpha + (1.0 - alpha)).mean(axis=2)  # flattened onto white
     if grey.size == 0 or grey.max() - grey.min() < 0.05:
-        raise ValueError("the sketch is empty: draw a digit or a piece of clothing first")
+        raise InputError("the sketch is empty: draw a digit or a piece of clothing first")
     if min(grey.shape) < MIN_SIDE:
-        raise ValueError(f"the sketch is {grey.shape[1]}x{grey.shape[0]} pixels, too small")
+        raise InputError(f"the sketch is {grey.shape[1]}x{grey.shape[0]} pixels, too small")
     return grey.astype(np.float32)
 
 
@@ -168,7 +163,7 @@ def read_sketch(sketch) -> np.ndarray:
 
 
 def prepare(grey: np.ndarray, dataset: str) -> np.ndarray:
-    """Grey (H, W) in [0, 1] -> (28, 28) float32 framed like `dataset`'s images.
+    """Grey (H, W) in [0, 1] -> (H, W) float32 of `dataset`'s input shape, framed like its images.
 
     Light backgrounds are inverted (the models saw light strokes on black), the content is
     cropped to its bounding box, scaled into the dataset's box keeping its aspect ratio, and
@@ -181,25 +176,27 @@ def prepare(grey: np.ndarray, dataset: str) -> np.ndarray:
         x, background = 1.0 - x, 1.0 - background
     ink = x.max() - background
     if ink < 0.1:
-        raise ValueError("the image is blank: no strokes or object stand out from the background")
+        raise InputError("the image is blank: no strokes or object stand out from the background")
     x = np.clip((x - background) / ink, 0.0, 1.0)  # background 0, strongest stroke 1
     rows, cols = np.nonzero(x > 0.15)
     x = x[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]  # (h, w) bounding box
-    box, centring = FRAMING.get(dataset, DEFAULT_FRAMING)
+    info = get_dataset(dataset)
+    box, centring = info.framing.box, info.framing.centring
+    side_h, side_w = info.input_shape[1:]
     h, w = x.shape
     scale = box / max(h, w)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
     resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
     small = np.asarray(Image.fromarray(x, mode="F").resize((new_w, new_h), resample), dtype=np.float32)
-    out = np.zeros((28, 28), dtype=np.float32)
-    top, left = (28 - new_h) // 2, (28 - new_w) // 2
+    out = np.zeros((side_h, side_w), dtype=np.float32)
+    top, left = (side_h - new_h) // 2, (side_w - new_w) // 2
     out[top: top + new_h, left: left + new_w] = small
     if centring == "mass" and out.sum() > 0:
         ys, xs = np.indices(out.shape)
-        dy = int(round(13.5 - (ys * out).sum() / out.sum()))
-        dx = int(round(13.5 - (xs * out).sum() / out.sum()))
-        dy = int(np.clip(dy, -top, 28 - top - new_h))  # never push content off the canvas
-        dx = int(np.clip(dx, -left, 28 - left - new_w))
+        dy = int(round((side_h - 1) / 2 - (ys * out).sum() / out.sum()))
+        dx = int(round((side_w - 1) / 2 - (xs * out).sum() / out.sum()))
+        dy = int(np.clip(dy, -top, side_h - top - new_h))  # never push content off the canvas
+        dx = int(np.clip(dx, -left, side_w - left - new_w))
         out = np.roll(out, (dy, dx), axis=(0, 1))
     return np.clip(out, 0.0, 1.0)
 
@@ -218,7 +215,7 @@ def enlarge(image: np.ndarray, scale: int = SCALE) -> np.ndarray:
 
 
 def grid(images: np.ndarray, columns: int, pad: int = 2, scale: int = SCALE) -> np.ndarray:
-    """(N, 28, 28) float -> one uint8 image of the tiles in rows of `columns`, on a grey gutter."""
+    """(N, H, W) float -> one uint8 image of the tiles in rows of `columns`, on a grey gutter."""
     n = len(images)
     rows = max(1, math.ceil(n / columns))
     tile = images.shape[-1] * scale
@@ -244,42 +241,9 @@ def font(size: int = 12) -> ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
-def posterior_plot(rows: list[tuple[str, np.ndarray, np.ndarray]], width: int = 560, span: float = 3.0) -> np.ndarray:
-    """One panel per model: each latent dimension's μ as a dot with a ±σ bar, on a [-span, span] axis.
-
-    rows: (title, mean (D,), std (D,)). Values outside the axis are drawn at its edge, in red.
-    Returns an RGB uint8 image.
-    """
-    f, small = font(12), font(10)
-    panel_h = [36 + 10 * len(mean) + 12 for _, mean, _ in rows]
-    image = Image.new("RGB", (width, sum(panel_h) + 4), "white")
-    draw = ImageDraw.Draw(image)
-    left, right = 44, width - 14
-    to_x = lambda v: left + (np.clip(v, -span, span) + span) / (2 * span) * (right - left)  # noqa: E731
-    y0 = 2
-    for (title, mean, std), h in zip(rows, panel_h):
-        draw.text((6, y0 + 2), title, fill="black", font=f)
-        top, bottom = y0 + 22, y0 + h - 10
-        for v in range(-int(span), int(span) + 1):
-            x = to_x(v)
-            draw.line([(x, top), (x, bottom)], fill=(150, 150, 150) if v == 0 else (228, 228, 228))
-            draw.text((x - 4, bottom), f"{v:d}", fill=(120, 120, 120), font=small)
-        for d, (m, s) in enumerate(zip(mean, std)):
-            y = top + 5 + 10 * d
-            if s > 0:
-                draw.line([(to_x(m - s), y), (to_x(m + s), y)], fill=(31, 119, 180), width=3)
-            outside = abs(m) > span
-            x = to_x(m)
-            draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=(214, 39, 40) if outside else (20, 20, 20))
-            if d % 4 == 0:
-                draw.text((6, y - 6), f"z{d}", fill=(90, 90, 90), font=small)
-        y0 += h
-    return np.asarray(image)
-
-
 def analogy_grid(originals: np.ndarray, decoded: np.ndarray, label_names: list[str], scale: int = 2, pad: int = 3) -> np.ndarray:
     """The CVAE picture: row r is originals[r] (left, after a gap) then its style decoded under
-    every label. originals: (R, 28, 28); decoded: (R, K, 28, 28). Label names head the columns. RGB uint8."""
+    every label. originals: (R, H, W); decoded: (R, K, H, W). Label names head the columns. RGB uint8."""
     f = font(10)
     rows, k = decoded.shape[:2]
     tile = decoded.shape[-1] * scale
@@ -302,7 +266,7 @@ def analogy_grid(originals: np.ndarray, decoded: np.ndarray, label_names: list[s
 
 
 def gif_bytes(frames: np.ndarray, duration_ms: int = 80, scale: int = SCALE) -> bytes:
-    """(T, 28, 28) float frames -> an animated GIF that plays forward then back, looping."""
+    """(T, H, W) float frames -> an animated GIF that plays forward then back, looping."""
     tiles = [Image.fromarray(enlarge(f, scale)) for f in frames]
     tiles = tiles + tiles[-2:0:-1]
     buffer = io.BytesIO()
@@ -322,87 +286,3 @@ def save_gif(frames: np.ndarray, folder: Path, duration_ms: int = 80, scale: int
         tmp.write_bytes(data)
         tmp.replace(path)
     return path
-
-
-class MapFrame:
-    """The pixel <-> latent transform of a drawn latent map: a square plot of [lo, hi]² inside margins."""
-
-    def __init__(self, lo: float, hi: float, size: int = 440, margin: int = 36):
-        self.lo, self.hi, self.size, self.margin = float(lo), float(hi), size, margin
-
-    @property
-    def inner(self) -> int:
-        return self.size - 2 * self.margin
-
-    def to_pixel(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        px = self.margin + (u - self.lo) / (self.hi - self.lo) * self.inner
-        py = self.margin + (self.hi - v) / (self.hi - self.lo) * self.inner
-        return px, py
-
-    def to_latent(self, px: float, py: float) -> tuple[float, float]:
-        u = self.lo + (px - self.margin) / self.inner * (self.hi - self.lo)
-        v = self.hi - (py - self.margin) / self.inner * (self.hi - self.lo)
-        return u, v
-
-    def contains(self, px: float, py: float) -> bool:
-        return self.margin <= px <= self.size - self.margin and self.margin <= py <= self.size - self.margin
-
-
-def latent_scatter(points: np.ndarray, labels: np.ndarray, frame: MapFrame, title: str, axis_names: tuple[str, str],
-                   covariances: np.ndarray | None = None, label_names: list[str] | None = None) -> np.ndarray:
-    """A scatter of 2-D points coloured by label, with the prior's 1σ and 2σ circles (dashed grey),
-    optional σ ellipses (covariances (N, 2, 2)) and a legend. RGB uint8."""
-    f, small = font(12), font(10)
-    legend_h = 16 * math.ceil(len(label_names or []) / 5) + 4 if label_names else 0
-    image = Image.new("RGB", (frame.size, frame.size + legend_h), "white")
-    draw = ImageDraw.Draw(image, "RGBA")
-    m, inner = frame.margin, frame.inner
-    draw.rectangle([m, m, m + inner, m + inner], outline=(160, 160, 160))
-    draw.text((m, 6), title, fill="black", font=f)
-    for tick in _ticks(frame.lo, frame.hi):
-        px, py = frame.to_pixel(np.float64(tick), np.float64(tick))
-        draw.line([(px, m + inner), (px, m + inner + 4)], fill=(120, 120, 120))
-        draw.text((px - 8, m + inner + 6), f"{tick:g}", fill=(90, 90, 90), font=small)
-        draw.line([(m - 4, py), (m, py)], fill=(120, 120, 120))
-        draw.text((2, py - 6), f"{tick:g}", fill=(90, 90, 90), font=small)
-    draw.text((m + inner - 40, m + inner + 18), axis_names[0], fill=(90, 90, 90), font=small)
-    draw.text((m + 4, m + 2), axis_names[1], fill=(90, 90, 90), font=small)
-    cx, cy = frame.to_pixel(np.float64(0.0), np.float64(0.0))
-    for radius in (1.0, 2.0):  # the prior N(0, I): where a VAE's codes should gather
-        r = radius / (frame.hi - frame.lo) * inner
-        for a in range(0, 360, 12):
-            draw.arc([cx - r, cy - r, cx + r, cy + r], a, a + 6, fill=(110, 110, 110))
-    px, py = frame.to_pixel(points[:, 0], points[:, 1])
-    if covariances is not None:
-        for i in range(len(points)):
-            colour = PALETTE[int(labels[i]) % len(PALETTE)]
-            draw.polygon(_ellipse(px[i], py[i], covariances[i], inner / (frame.hi - frame.lo)), outline=colour + (70,))
-    for i in range(len(points)):
-        colour = PALETTE[int(labels[i]) % len(PALETTE)]
-        draw.ellipse([px[i] - 2, py[i] - 2, px[i] + 2, py[i] + 2], fill=colour + (210,))
-    if label_names:
-        for i, name in enumerate(label_names):
-            r, c = divmod(i, 5)
-            x, y = 6 + c * (frame.size - 12) / 5, frame.size + r * 16
-            draw.rectangle([x, y + 3, x + 8, y + 11], fill=PALETTE[i % len(PALETTE)])
-            draw.text((x + 12, y), name[:12], fill="black", font=small)
-    return np.asarray(image.convert("RGB"))
-
-
-def _ticks(lo: float, hi: float) -> list[float]:
-    step = 10 ** math.floor(math.log10((hi - lo) / 2))
-    for mult in (1, 2, 5, 10):
-        if (hi - lo) / (step * mult) <= 8:
-            step *= mult
-            break
-    first = math.ceil(lo / step) * step
-    return [round(first + i * step, 6) for i in range(int((hi - first) / step) + 1)]
-
-
-def _ellipse(x: float, y: float, cov: np.ndarray, pixels_per_unit: float, n: int = 20) -> list[tuple[float, float]]:
-    values, vectors = np.linalg.eigh(cov)
-    radii = np.sqrt(np.clip(values, 0, None)) * pixels_per_unit
-    angles = np.linspace(0, 2 * np.pi, n, endpoint=False)
-    circle = np.stack([np.cos(angles) * radii[0], np.sin(angles) * radii[1]])  # (2, n)
-    points = vectors @ circle
-    return [(x + dx, y - dy) for dx, dy in points.T]

@@ -2,73 +2,158 @@
 
     ?tab=interpolate&model=vae_conv_z16.fashion_mnist&a=3&b=7&path=spherical&steps=16&t=0.25
 
+Each tab declares one `LinkSchema` (in its compute file, `zoo/demo/tabs/<tab>.py`): its keys,
+their types, ranges and choices. The same schema writes a link, reads one back, and checks the
+values a tab is called with, so a link and the endpoint can never disagree on what is valid.
+
 Only what can be restored goes in: test examples by index, never uploads or drawings. Since the
-examples ship with the repository and every random draw is seeded, the same link shows the
-same pictures after a restart. Reading a link never fails: unknown keys are ignored and values
-of the wrong type are dropped, each with a note saying why.
+examples ship with the repository and every random draw is seeded, the same link shows the same
+pictures after a restart. Reading a link never fails: unknown keys, values of the wrong type and
+values this app cannot use (an unknown model, an example that does not exist) are dropped, each
+with a note saying why.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlencode
 
-# tab -> {key: type}; "list" is comma-separated strings, "floats" comma-separated numbers
-TABS: dict[str, dict[str, str]] = {
-    "reconstruct": {"dataset": "str", "models": "list", "a": "int", "label": "str"},
-    "sample": {"model": "str", "n": "int", "seed": "int", "temp": "float", "label": "str"},
-    "interpolate": {"model": "str", "a": "int", "b": "int", "path": "str", "steps": "int", "t": "float"},
-    "swap_labels": {"model": "str", "a": "int", "b": "int", "label": "str"},
-    "latent_map": {"dataset": "str", "left": "str", "right": "str", "ellipses": "bool"},
-    "traverse": {"model": "str", "a": "int", "label": "str", "z": "floats"},
-}
+from ..errors import InputError
 
-
-def make_link(tab: str, **params) -> str:
-    """The query string (without '?') for `tab` with `params`; None values are left out."""
-    if tab not in TABS:
-        raise ValueError(f"unknown tab {tab!r}; one of {', '.join(TABS)}")
-    fields = {"tab": tab}
-    for key, kind in TABS[tab].items():
-        value = params.get(key)
-        if value is None or value == "" or value == []:
-            continue
-        if kind == "list":
-            value = ",".join(map(str, value))
-        elif kind == "floats":
-            value = ",".join(f"{float(v):.3g}" for v in value)
-        elif kind == "bool":
-            value = "1" if value else "0"
-        elif kind == "float":
-            value = f"{float(value):g}"
-        fields[key] = str(value)
-    return urlencode(fields, safe=",:")
-
-
-def read_link(query: Mapping[str, str]) -> tuple[str | None, dict, list[str]]:
-    """(tab, typed params, notes on what was ignored) from a parsed query string."""
-    tab = query.get("tab")
-    if not tab:
-        return None, {}, []
-    if tab not in TABS:
-        return None, {}, [f"unknown tab {tab!r} in the link; showing the default view"]
-    params, notes = {}, []
-    for key, raw in query.items():
-        if key == "tab" or key.startswith("__"):
-            continue
-        kind = TABS[tab].get(key)
-        if kind is None:
-            notes.append(f"ignored {key!r}: the {tab} tab has no such setting")
-            continue
-        try:
-            params[key] = _parse(raw, kind)
-        except ValueError:
-            notes.append(f"ignored {key}={raw!r}: expected {_KIND_WORDS[kind]}")
-    return tab, params, notes
-
-
+AUTO = "auto"
+EACH = "each"
+MAX_RAW = 2000  # characters of one value in a link; longer values are not read
 _KIND_WORDS = {"str": "text", "int": "a whole number", "float": "a number", "bool": "0 or 1",
                "list": "comma-separated names", "floats": "comma-separated numbers"}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting of a tab: its type in a link and what values the app accepts.
+
+    `check` names what it is: "model", "models", "dataset", "example", "label" (checked against
+    the app's zoo), or None (only `bounds` / `choices` apply). `param` is the endpoint parameter
+    it sets, which messages name.
+    """
+
+    kind: str  # "str" | "int" | "float" | "bool" | "list" | "floats"
+    param: str = ""
+    bounds: tuple[float, float] | None = None  # inclusive
+    choices: tuple[str, ...] | None = None
+    check: str | None = None
+
+    def number(self, value):
+        """`value` as this field's number, within its bounds; otherwise an InputError that names it."""
+        cast = int if self.kind == "int" else float
+        lo, hi = self.bounds
+        try:
+            number = cast(value)
+            if cast is int and (isinstance(value, bool) or float(value) != number):
+                raise ValueError
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
+            raise InputError(f"{self.param} must be a number between {lo} and {hi}, got {_short(value)}") from None
+        if isinstance(number, float) and math.isnan(number) or not lo <= number <= hi:
+            raise InputError(f"{self.param} must be between {lo} and {hi}, got {_short(value)}")
+        return number
+
+    def choice(self, value) -> str:
+        if value not in self.choices:
+            raise InputError(f"{self.param} must be one of {', '.join(self.choices)}; got {_short(value)}")
+        return value
+
+
+class LinkSchema:
+    """The link keys of one tab, in the order they are written."""
+
+    def __init__(self, tab: str, fits: dict | None = None, **fields: Field):
+        self.tab = tab
+        self.fits = dict(fits or {})  # which models the tab can use, as `ZooView.models` filters
+        self.fields = {key: (f if f.param else Field(f.kind, key, f.bounds, f.choices, f.check)) for key, f in fields.items()}
+
+    def __getitem__(self, key: str) -> Field:
+        return self.fields[key]
+
+    def write(self, **params) -> str:
+        """The query string (without '?'); None, "" and [] are left out."""
+        out = {"tab": self.tab}
+        for key, field in self.fields.items():
+            value = params.get(key)
+            if value is None or value == "" or value == []:
+                continue
+            if field.kind == "list":
+                value = ",".join(map(str, value))
+            elif field.kind == "floats":
+                value = ",".join(f"{float(v):.3g}" for v in value)
+            elif field.kind == "bool":
+                value = "1" if value else "0"
+            elif field.kind == "float":
+                value = f"{float(value):g}"
+            out[key] = str(value)
+        return urlencode(out, safe=",:")
+
+    def parse(self, query: Mapping[str, str]) -> tuple[dict, list[str]]:
+        """Typed values from a parsed query string, and a note on each key that was ignored."""
+        params, notes = {}, []
+        for key, raw in query.items():
+            if key == "tab" or key.startswith("__"):
+                continue
+            field = self.fields.get(key)
+            if field is None:
+                notes.append(f"ignored {_short(key)}: the {self.tab} tab has no such setting")
+                continue
+            try:
+                if len(raw) > MAX_RAW:
+                    raise ValueError
+                params[key] = _parse(raw, field.kind)
+            except ValueError:
+                notes.append(f"ignored {key}={_short(raw)}: expected {_KIND_WORDS[field.kind]}")
+        return params, notes
+
+    def clean(self, view, params: dict) -> tuple[dict, list[str]]:
+        """The typed `params` that `view` (a `ZooView`) can apply, and a note on each it cannot."""
+        kept, notes = {}, []
+        model = params.get("model")
+        if model is not None:
+            if model in view.models(**self.fits):
+                kept["model"] = model
+            else:
+                notes.append(f"model {_short(model)} is not one this tab can use here")
+                params = {k: v for k, v in params.items() if k not in ("label", "z")}
+        dataset = view.spec(kept["model"]).dataset if "model" in kept else params.get("dataset")
+        for key, value in params.items():
+            if key == "model":
+                continue
+            try:
+                self.validate(view, key, value, dataset, kept.get("model"))
+                kept[key] = value
+            except InputError as exc:
+                notes.append(f"{key}: {exc}")
+        return kept, notes
+
+    def validate(self, view, key: str, value, dataset: str | None, model: str | None = None) -> None:
+        """Raise an InputError when `view` cannot use `value` for `key`."""
+        field = self.fields[key]
+        if field.bounds is not None:
+            field.number(value)
+        elif field.choices is not None:
+            field.choice(value)
+        elif field.check == "dataset":
+            if value not in view.datasets():
+                raise InputError(f"dataset must be one of {', '.join(view.datasets())}; got {_short(value)}")
+        elif field.check == "models":
+            for name in value if isinstance(value, list) else [value]:
+                if name not in view.models(dataset=dataset):
+                    raise InputError(f"model {_short(name)} is not a {dataset} model of this app")
+        elif field.check == "example":
+            if dataset is None or not 0 <= value < len(view.examples(dataset)):
+                raise InputError(f"example {value} does not exist")
+        elif field.check == "label" and value not in (AUTO, EACH):
+            if model is not None:
+                view.parse_label(model, value)
+            elif dataset and value not in view.label_names(dataset):
+                raise InputError(f"label {_short(value)} is not one of {dataset}'s")
 
 
 def _parse(raw: str, kind: str):
@@ -93,3 +178,9 @@ def _parse(raw: str, kind: str):
             raise ValueError
         return values
     raise ValueError(kind)
+
+
+def _short(value, limit: int = 60) -> str:
+    """repr(value), cut to `limit` characters: a message never echoes a megabyte back."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,58 @@
+"""Reconstruct: one input through several models of a dataset, with each one's loss parts and posterior."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ...errors import InputError
+from .. import images as im
+from ..links import Field, LinkSchema
+from ..plots import posterior_plot
+from ..view import Picked, ZooView
+
+LINK = LinkSchema("reconstruct", dataset=Field("str", check="dataset"), models=Field("list", check="models"),
+                  a=Field("int", "example_index", check="example"), label=Field("str", check="label"))
+MAX_MODELS = 16  # more names than this in one request is a mistake (or an attack), not a comparison
+
+
+@dataclass(frozen=True)
+class Reconstruction:
+    gallery: list  # [(uint8 image, caption)], one per model
+    table: list  # [[model, latent size, recon nats, KL nats, total nats]]
+    posterior: np.ndarray  # RGB uint8 plot: μ ± σ per dimension, one panel per model
+
+
+def model_names(view: ZooView, dataset: str, models) -> list[str]:
+    """The models a request names (a name, a list of names, or none: every model of `dataset`)."""
+    models = [models] if isinstance(models, str) else models
+    if models and not isinstance(models, (list, tuple)):
+        raise InputError(f"models must be a list of model names, got {type(models).__name__}")
+    names = list(dict.fromkeys(models or view.models(dataset=dataset)))  # each model once
+    if len(names) > MAX_MODELS:
+        raise InputError(f"choose at most {MAX_MODELS} models, got {len(names)}")
+    return names
+
+
+@torch.inference_mode()
+def reconstruct(view: ZooView, names: list[str], picked: Picked, label="auto") -> Reconstruction:
+    """Each model's reconstruction of `picked` (μ decoded), its loss parts and its posterior."""
+    if not names:
+        raise InputError("choose at least one model")
+    gallery, table, rows = [], [], []
+    for name in names:
+        spec, model = view.spec(name), view.model(name)
+        y_int = view.label_for(name, picked, label)
+        x = view.tensor(picked.image, model)
+        y = view.labels(y_int, 1, model)
+        posterior = model.encode(x, y)
+        recon_image = model.decode(posterior.mean, y)[0, 0].cpu().numpy()
+        generator = torch.Generator(device=x.device).manual_seed(0)  # one z sample: fixed, so links reproduce
+        parts = model.loss(x, y, generator=generator)
+        suffix = f", label {spec.label_names[y_int]}" if y_int is not None else ""
+        gallery.append((im.enlarge(recon_image), f"{name}: recon {parts.recon:.1f}, KL {parts.kl:.1f} nats{suffix}"))
+        table.append([name, spec.latent_dim, round(float(parts.recon), 2), round(float(parts.kl), 2), round(float(parts.total), 2)])
+        rows.append((f"{name}{suffix}", posterior.mean[0].cpu().numpy(), posterior.std[0].cpu().numpy()))
+    return Reconstruction(gallery, table, posterior_plot(rows))

@@ -1,0 +1,61 @@
+"""Sample: draws from the prior, decoded; a 2-D model also shows its decoded latent plane."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .. import images as im
+from ..links import AUTO, EACH, Field, LinkSchema
+from ..view import ZooView
+
+LINK = LinkSchema("sample", model=Field("str", check="model"), n=Field("int", "grid_size", bounds=(1, 16)),
+                  seed=Field("int", bounds=(0, 2**31 - 1)), temp=Field("float", "temperature", bounds=(0.0, 3.0)),
+                  label=Field("str", check="label"))
+MANIFOLD_SIZE = 16  # tiles per side of a 2-D model's decoded plane
+
+
+@dataclass(frozen=True)
+class Samples:
+    grid: np.ndarray  # uint8, the decoded draws
+    caption: str
+    manifold: np.ndarray | None  # uint8, the decoded latent plane (2-D models only)
+
+
+@torch.inference_mode()
+def sample(view: ZooView, name: str, grid_size=8, seed=0, temperature=1.0, label=EACH) -> Samples:
+    """Draws from the prior N(0, T²I), decoded. A conditional model draws one row per label
+    (label="each", the same code in every column) or all under one label."""
+    spec, model = view.spec(name), view.model(name)
+    n, seed, temperature = LINK["n"].number(grid_size), LINK["seed"].number(seed), LINK["temp"].number(temperature)
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    if spec.conditional and label in (EACH, None, "", AUTO):
+        k = len(spec.label_names)
+        z = (model.sample_prior(n, generator=generator) * temperature).repeat(k, 1)  # (K*n, D): row r is label r
+        y = torch.arange(k, device=z.device).repeat_interleave(n)
+        caption = f"one row per label ({', '.join(spec.label_names)}); each column shares its code z"
+    else:
+        z = model.sample_prior(n * n, generator=generator) * temperature
+        y = view.labels(view.parse_label(name, label), n * n, model) if spec.conditional else None
+        caption = f"{n * n} draws" + (f" of {spec.label_names[int(y[0])]}" if y is not None else "")
+    images = model.decode(z, y)[:, 0].cpu().numpy()
+    manifold = None
+    if spec.latent_dim == 2:
+        first = None if y is None else int(y[0])
+        manifold = view.cached(("manifold", name, temperature, first), lambda: _manifold(view, name, temperature, first))
+    return Samples(im.grid(images, columns=n, scale=2), f"{caption}; seed {seed}, temperature {temperature:g}", manifold)
+
+
+@torch.inference_mode()
+def _manifold(view: ZooView, name: str, temperature: float, label: int | None) -> np.ndarray:
+    """The Keras example's picture: decode a grid over the latent plane, spaced by Gaussian
+    quantiles (5% to 95%) so it covers where the prior puts its mass."""
+    model = view.model(name)
+    q = torch.special.ndtri(torch.linspace(0.05, 0.95, MANIFOLD_SIZE)) * max(temperature, 1e-3)
+    zx, zy = torch.meshgrid(q, q.flip(0), indexing="xy")  # rows from high z1 (top) to low
+    z = torch.stack([zx.reshape(-1), zy.reshape(-1)], dim=1)  # (S*S, 2)
+    device = next(model.parameters()).device
+    images = model.decode(z.to(device), view.labels(label, len(z), model))[:, 0].cpu().numpy()
+    return im.grid(images, columns=MANIFOLD_SIZE, pad=0, scale=1)
