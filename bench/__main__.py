@@ -33,7 +33,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
 
 TARGETS = dict(endpoint_ratio=1.25, cold_start_ratio=1.5, grid_256_ms=100.0, map_slope=1.1, peak_mb=1.5e9 / 2**20, growth=0.10)
 
@@ -314,8 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
     if args.random_weights:
-        sys.path.insert(0, str(REPO_ROOT / "tests"))
-        from random_zoo import write_random_weights
+        from tests.random_zoo import write_random_weights  # run from the repo root: `python -m bench`
 
         folder = Path(tempfile.mkdtemp(prefix="bench-weights-"))
         os.environ["ZOO_WEIGHTS_DIR"] = str(write_random_weights(folder))

@@ -29,9 +29,8 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
 
-from bench.common import free_port, wait_for_page  # noqa: E402
+from bench.common import free_port, wait_for_page
 
 ENDPOINTS = ["reconstruct", "sample", "interpolate", "swap_labels", "latent_map", "traverse"]
 # Each endpoint is called with its defaults, except the numbers below, varied per call so that

@@ -21,13 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-import zoo  # noqa: E402
-from bench.zoo_speed import timed_ms  # noqa: E402
-from zoo.demo import Demo  # noqa: E402
-from zoo.demo.examples import load_examples  # noqa: E402
+import zoo
+from bench.zoo_speed import timed_ms
+from zoo.demo import Demo
+from zoo.demo.examples import load_examples
 
 MAP_POINTS = (1000, 5000, 10000)
 GRID_IMAGES = (16, 64, 256)

@@ -21,10 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from bench.common import app_process, machine, memory_mb, percentile  # noqa: E402
+from bench.common import app_process, machine, memory_mb, percentile
 
 ENDPOINTS = ["reconstruct", "sample", "interpolate", "swap_labels", "latent_map", "traverse"]
 

@@ -7,12 +7,8 @@ tab that fits it (all models loaded, every latent map drawn). Target: under 1.5 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from bench.common import app_process, memory_mb  # noqa: E402
+from bench.common import app_process, memory_mb
 
 TARGET_MB = 1.5e9 / 2**20  # 1.5 GB, in MiB
 

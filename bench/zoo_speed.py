@@ -22,10 +22,9 @@ from pathlib import Path
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
 
-import zoo  # noqa: E402
-from zoo.weights import load_weights, resolve_weights  # noqa: E402
+import zoo
+from zoo.weights import load_weights, resolve_weights
 
 
 def median_ms(fn, repeats: int, warmup: int = 10) -> float:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+# zoo is imported from the editable install (`pip install -e .`), the helpers beside this file through
+# pyproject.toml's pythonpath: nothing here touches sys.path.
 os.environ.setdefault("ZOO_DEVICE", "cpu")
 os.environ.setdefault("ZOO_DATA_DOWNLOAD", "0")  # no test reaches the internet
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

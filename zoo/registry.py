@@ -34,8 +34,12 @@ from .errors import InputError
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PLUGIN_DIR = REPO_ROOT / "plugins"
-BUNDLED_WEIGHTS_DIR = REPO_ROOT / "weights"
+# Where plugins/, weights/ and assets/ are: the repository, for a checkout or an editable install; an
+# installed wheel has no repository around it and carries them in zoo/_bundled/ (see pyproject.toml).
+INSTALLED_DATA_DIR = Path(__file__).resolve().parent / "_bundled"
+DATA_ROOT = INSTALLED_DATA_DIR if INSTALLED_DATA_DIR.is_dir() else REPO_ROOT
+PLUGIN_DIR = DATA_ROOT / "plugins"
+BUNDLED_WEIGHTS_DIR = DATA_ROOT / "weights"
 
 
 def weights_root() -> Path:

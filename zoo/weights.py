@@ -26,7 +26,7 @@ from .device import resolve_device
 from .errors import InputError
 from .locations import ARCHITECTURE_KEY, CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, WeightsLocation, constructor_args
 from .models import FAMILY_CLASSES
-from .registry import REPO_ROOT, ModelSpec, get_spec
+from .registry import DATA_ROOT, ModelSpec, get_spec
 
 __all__ = ["resolve_weights", "load_weights", "load_folder", "create_model", "model_cache", "ModelCache",
            "WeightsLocation", "CONFIG_FILE", "WEIGHTS_FILE", "CARD_FILE"]
@@ -53,7 +53,7 @@ def resolve_weights(spec: ModelSpec) -> WeightsLocation:
 
 def _short(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(REPO_ROOT))
+        return str(path.resolve().relative_to(DATA_ROOT))
     except ValueError:
         return str(path)
 
