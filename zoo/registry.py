@@ -70,7 +70,7 @@ class ModelSpec:
     description: str = ""
     weights_dir: Path | None = None  # bundled copy; default: weights_root() / name
     source: str = ""  # where the entry was registered ("file:line"), for error messages
-    # Where the Hub copy lives (see zoo/hub.py). Default: ZOO_HUB_ORG/<name> when an org is set, else none.
+    # Where the Hub copy lives (see zoo/download.py). Default: ZOO_HUB_ORG/<name> when an org is set, else none.
     hub_repo: str | None = None  # "owner/repo"
     revision: str | None = None  # a commit hash pins the weights; default: the repo's main branch
     sha256: str | None = None  # of model.safetensors; a download that does not match is rejected
