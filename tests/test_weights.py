@@ -123,6 +123,40 @@ def test_config_that_does_not_match_rejected(weights_copy):
     corrupt_and_expect(name, folder, "cannot read")
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_bundled_config_names_its_family_and_zoo_version(name):
+    config = json.loads((zoo.get_spec(name).bundled_dir / CONFIG_FILE).read_text())
+    assert config["architecture"] == zoo.get_spec(name).family and config["zoo_version"]
+
+
+def test_a_config_of_another_family_is_rejected(weights_copy):
+    name = next(n for n in NAMES if zoo.get_spec(n).family == "vae")
+    folder = weights_copy(name)
+    config = json.loads((folder / CONFIG_FILE).read_text())
+    (folder / CONFIG_FILE).write_text(json.dumps({**config, "architecture": "ae"}))
+    corrupt_and_expect(name, folder, "holds an 'ae'")
+
+
+def test_saved_weights_load_without_a_plugin(tmp_path):
+    from zoo.train import save
+    from zoo.weights import load_folder
+
+    spec = zoo.get_spec(next(n for n in NAMES if zoo.get_spec(n).conditional))
+    model = zoo.create_model(spec.name, pretrained=False)
+    save(model, spec, tmp_path, recipe=spec.recipe, history=[], data_source="tests", device="cpu")
+    config = json.loads((tmp_path / CONFIG_FILE).read_text())
+    assert config["architecture"] == spec.family and config["zoo_version"] == zoo.__version__
+    loaded = load_folder(tmp_path, torch.device("cpu"))
+    assert type(loaded) is type(model) and not loaded.training
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in loaded.state_dict().items())
+    (tmp_path / CONFIG_FILE).write_text(json.dumps({**config, "surprise": 1}))  # strict on the constructor's arguments
+    with pytest.raises(ValueError, match="surprise"):
+        load_folder(tmp_path, torch.device("cpu"))
+    (tmp_path / CONFIG_FILE).write_text(json.dumps({**config, "architecture": "gan"}))
+    with pytest.raises(zoo.InputError, match="'gan'"):
+        load_folder(tmp_path, torch.device("cpu"))
+
+
 def test_missing_weights_say_how_to_train(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path))
     model_cache.clear()
