@@ -130,3 +130,21 @@ def test_import_zoo_is_light():
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=registry.REPO_ROOT, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_a_conditional_model_has_as_many_classes_as_its_dataset_has_labels(isolated_registry):
+    @zoo.register_model("cvae_eleven.mnist")
+    def eleven():
+        return zoo.ModelSpec(family="cvae", dataset="mnist", model_args=dict(latent_dim=2, num_classes=11))
+
+    with pytest.raises(ValueError, match="num_classes=11, but mnist has 10 labels"):
+        zoo.get_spec("cvae_eleven.mnist")
+
+
+def test_an_unknown_dataset_is_a_clear_error(isolated_registry):
+    @zoo.register_model("vae_nowhere.cifar")
+    def nowhere():
+        return zoo.ModelSpec(family="vae", dataset="cifar", model_args=dict(latent_dim=2))
+
+    with pytest.raises(ValueError, match="dataset 'cifar' is not one of"):
+        zoo.get_spec("vae_nowhere.cifar")

@@ -179,6 +179,10 @@ def _build_spec(name: str) -> ModelSpec:
         raise ValueError(f"{name} ({spec.source}): dataset {spec.dataset!r} is not one of {list_datasets()}")
     if "latent_dim" not in spec.model_args:
         raise ValueError(f"{name} ({spec.source}): model_args must give latent_dim")
+    labels = get_dataset(spec.dataset).label_names
+    if spec.conditional and spec.model_args.get("num_classes", len(labels)) != len(labels):
+        raise ValueError(f"{name} ({spec.source}): num_classes={spec.model_args['num_classes']}, but {spec.dataset} "
+                         f"has {len(labels)} labels")
     return spec
 
 
