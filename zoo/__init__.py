@@ -6,6 +6,7 @@
     >>> posterior = model.encode(images)                          # .mean, .std: (B, latent_dim)
     >>> images = model.decode(posterior.sample())                 # (B, C, H, W) in [0, 1]
     >>> zoo.list_datasets(), zoo.get_dataset("mnist").input_shape  # datasets register like models
+    >>> model = zoo.create_model("hf-hub:OWNER/REPO")             # any repo `python -m zoo publish` wrote
 
 Importing zoo loads torch and the registry, never the training code nor any UI library.
 """
