@@ -30,6 +30,7 @@ from typing import Callable
 
 from .datasets import add_discovery, get_dataset, list_datasets
 from .errors import InputError
+from .models import FAMILY_CLASSES  # light: torch.nn layers only; nothing is built until a model is asked for
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +109,8 @@ class ModelSpec:
         return {**self.model_args, "input_shape": list(self.input_shape)}
 
     def model_class(self):
-        """The family's class. Imported here, not at registration, so `import zoo` stays light."""
-        from . import models
-
-        return models.FAMILY_CLASSES[self.family]
+        """The family's class (`zoo.models.FAMILY_CLASSES`)."""
+        return FAMILY_CLASSES[self.family]
 
     def as_dict(self) -> dict:
         """A JSON-able view, used by `python -m zoo list --json` and the model cards."""
@@ -171,8 +170,6 @@ def _build_spec(name: str) -> ModelSpec:
     if not isinstance(spec, ModelSpec):
         raise ValueError(f"the entry for {name!r} at {_sources[name]} must return a ModelSpec, got {type(spec).__name__}")
     spec = dataclasses.replace(spec, name=name, source=_sources[name])
-    from .models import FAMILY_CLASSES  # here, not at the top, so `import zoo` stays light
-
     if spec.family not in FAMILY_CLASSES:
         raise ValueError(f"{name} ({spec.source}): family {spec.family!r} is not one of {tuple(FAMILY_CLASSES)}")
     if spec.dataset not in list_datasets():
