@@ -419,9 +419,12 @@ def test_config_records_the_architecture_and_zoo_version(server):
     assert config["architecture"] == "vae" and config["zoo_version"] == zoo.__version__
 
 
-def test_hf_hub_loads_a_published_repo_without_a_plugin(server):
+def test_hf_hub_loads_a_published_repo_without_a_plugin(server, isolated_registry):
     repo_id = f"{ORG}/my-own-vae"  # not a zoo entry: no plugin names it
     done = hub.publish(NAME, repo_id=repo_id)
+    isolated_registry._entrypoints.clear()  # and no plugin at all: as in a fresh `pip install vae-zoo`
+    isolated_registry._specs.clear()
+    assert zoo.list_models() == []
     model = zoo.create_model(f"hf-hub:{repo_id}", device="cpu")
     assert isinstance(model, VAE) and not model.training
     assert model.weights_location.source == f"hub:{repo_id}@{done.commit}"
