@@ -43,8 +43,9 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
     return demo
 
 
-def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, share: bool = False, mcp: bool = False, **kwargs):
-    """Queue (2 model calls at a time, 64 waiting) and serve, with the upload size limit."""
+def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, share: bool = False, mcp: bool | None = False,
+           **kwargs):
+    """Queue (2 model calls at a time, 64 waiting) and serve, with the upload size limit; with `mcp`, also as MCP tools."""
     import torch
 
     # One thread per request: the models are tiny, and on a shared 2-CPU machine two requests on
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    launch(demo, args.host, args.port, args.share, mcp=args.mcp)
+    launch(demo, args.host, args.port, args.share, mcp=args.mcp or None)  # None: Gradio's own GRADIO_MCP_SERVER decides
     return 0
 
 

@@ -23,7 +23,7 @@ import torch
 
 import zoo
 from bench.zoo_speed import timed_ms
-from zoo.demo import Demo
+from zoo.demo import ZooView, tabs
 from zoo.demo.examples import load_examples
 
 MAP_POINTS = (1000, 5000, 10000)
@@ -31,7 +31,7 @@ GRID_IMAGES = (16, 64, 256)
 
 
 def write_examples(dataset: str, n: int, folder: Path) -> Path:
-    """`n` examples of `dataset` (the shipped ones, repeated) where Demo(examples_dir=folder) finds them."""
+    """`n` examples of `dataset` (the shipped ones, repeated) where ZooView(examples_dir=folder) finds them."""
     from safetensors.numpy import save_file
 
     ex = load_examples(dataset)
@@ -44,8 +44,8 @@ def write_examples(dataset: str, n: int, folder: Path) -> Path:
 
 
 def latent_map_cost(name: str, points=MAP_POINTS, repeats: int = 3) -> dict:
-    """ms to encode `n` examples and draw their map (the first, uncached call of Demo.latent_map),
-    median of `repeats` fresh Demos; and the log-log slope of cost against points."""
+    """ms to encode `n` examples and draw their map (the first, uncached call of the latent map tab),
+    median of `repeats` fresh ZooViews; and the log-log slope of cost against points."""
     dataset = zoo.get_spec(name).dataset
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,11 +53,11 @@ def latent_map_cost(name: str, points=MAP_POINTS, repeats: int = 3) -> dict:
             folder = write_examples(dataset, n, Path(tmp) / str(n))
             encode, total = [], []
             for _ in range(repeats):
-                zd = Demo(name, examples_dir=folder)
+                zd = ZooView(name, examples_dir=folder)
                 start = time.perf_counter()
                 zd.encoded(name)
                 middle = time.perf_counter()
-                zd.latent_map(name)
+                tabs.latent_map.latent_map(zd, name)
                 total.append((time.perf_counter() - start) * 1000)
                 encode.append((middle - start) * 1000)
             rows[n] = dict(total_ms=statistics.median(total), encode_ms=statistics.median(encode))
@@ -68,9 +68,9 @@ def latent_map_cost(name: str, points=MAP_POINTS, repeats: int = 3) -> dict:
 
 @torch.inference_mode()
 def sample_grid_cost(name: str, sizes=GRID_IMAGES) -> dict:
-    """Per grid of n images: the model's decode of n codes (ms), and Demo.sample's whole call."""
+    """Per grid of n images: the model's decode of n codes (ms), and the sample tab's whole call."""
     spec = zoo.get_spec(name)
-    zd = Demo(name)
+    zd = ZooView(name)
     model = zd.model(name)
     rows = {}
     for n in sizes:
@@ -80,7 +80,7 @@ def sample_grid_cost(name: str, sizes=GRID_IMAGES) -> dict:
         label = spec.label_names[0] if spec.conditional else "each"
         decode_ms = timed_ms(lambda: model.decode(z, y))
         seeds = iter(range(10**6))
-        handler_ms = timed_ms(lambda: zd.sample(name, grid_size=side, seed=next(seeds), label=label))
+        handler_ms = timed_ms(lambda: tabs.sample.sample(zd, name, grid_size=side, seed=next(seeds), label=label))
         rows[n] = dict(decode_ms=decode_ms, handler_ms=handler_ms)
     return dict(name=name, grids=rows)
 
@@ -122,7 +122,7 @@ def markdown(results: dict) -> str:
         ok = "✓" if m["slope"] <= 1.1 else "✗"
         lines.append(f"| `{m['name']}` | " + " | ".join(cells) + f" | {last:.0f} | {m['slope']:.2f} {ok} |")
     sizes = list(grids[0]["grids"]) if grids else []
-    lines += ["", "**Sample grid** (decode: the model's time; handler: `Demo.sample`, decode plus drawing the grid):", "",
+    lines += ["", "**Sample grid** (decode: the model's time; handler: the sample tab, decode plus drawing the grid):", "",
               "| model | " + " | ".join(f"{n} images: decode / handler" for n in sizes) + " |", "|---|" + "---|" * len(sizes)]
     for g in grids:
         cells = [f"{r['decode_ms']:.1f} / {r['handler_ms']:.1f} ms" for r in g["grids"].values()]

@@ -252,3 +252,63 @@ def test_command_line_rejects_bad_settings_before_launching(capsys):
     import zoo.hub
 
     zoo.hub.set_hub_org(None)
+
+
+def test_the_mcp_server_lists_the_six_tools_with_their_parameters():
+    """`python app.py --mcp`: every tab's endpoint is an MCP tool whose docstring explains its parameters."""
+    pytest.importorskip("mcp")
+    import json
+    import urllib.request
+
+    import app
+    from random_zoo import free_port
+
+    demo = app.build_demo()
+    port = free_port()
+    app.launch(demo, host="127.0.0.1", port=port, mcp=True, prevent_thread_lock=True, quiet=True)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/gradio_api/mcp/schema", timeout=60) as response:
+            tools = json.load(response)
+    finally:
+        demo.close()
+    by_endpoint = {tool["meta"]["endpoint_name"]: tool for tool in tools}
+    assert {e.lstrip("/") for e in ENDPOINTS} <= set(by_endpoint), sorted(by_endpoint)
+    sample = by_endpoint["sample"]
+    assert "prior" in sample["description"]
+    properties = sample["inputSchema"]["properties"]
+    assert {"model", "grid_size", "seed", "temperature", "label"} <= set(properties)
+    assert "same seed" in properties["seed"].get("description", "")
+
+
+def test_each_tab_is_one_ui_file_over_one_compute_file():
+    """ui/tabs/<tab>.py (Gradio) pairs with zoo/demo/tabs/<tab>.py (no Gradio), one link schema each; app.py only wires."""
+    from ui.tabs import TABS
+
+    from zoo.demo import LINKS, MODULES
+
+    assert [tab.__name__.rsplit(".", 1)[1] for tab in TABS] == [tab.LINK.tab for tab in TABS]
+    assert {tab.LINK.tab for tab in TABS} == set(LINKS) == set(MODULES)
+    for tab in TABS:
+        assert tab.LINK is MODULES[tab.LINK.tab].LINK
+        assert "gradio" not in Path(MODULES[tab.LINK.tab].__file__).read_text()
+    assert len((Path(__file__).resolve().parent.parent / "app.py").read_text().splitlines()) <= 150
+
+
+def test_an_internal_error_is_logged_and_not_blamed_on_the_user(caplog):
+    """Only an InputError reaches the user as it is; a bug is logged with its traceback."""
+    import gradio as gr
+
+    from ui.common import INTERNAL_ERROR, handle_errors
+
+    @handle_errors
+    def broken(x):
+        if x == "user":
+            raise zoo.InputError("x must be a number")
+        raise ValueError("an index went wrong deep inside numpy")
+
+    with pytest.raises(gr.Error, match="x must be a number"):
+        broken("user")
+    with caplog.at_level("ERROR", logger="vae-zoo.app"), pytest.raises(gr.Error) as err:
+        broken("bug")
+    assert err.value.message == INTERNAL_ERROR and "numpy" not in err.value.message
+    assert "an index went wrong" in caplog.text and "Traceback" in caplog.text
