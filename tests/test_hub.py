@@ -422,6 +422,7 @@ def test_config_records_the_architecture_and_zoo_version(server):
 def test_hf_hub_loads_a_published_repo_without_a_plugin(server, isolated_registry):
     repo_id = f"{ORG}/my-own-vae"  # not a zoo entry: no plugin names it
     done = hub.publish(NAME, repo_id=repo_id)
+    published = bundled_file()
     isolated_registry._entrypoints.clear()  # and no plugin at all: as in a fresh `pip install vae-zoo`
     isolated_registry._specs.clear()
     assert zoo.list_models() == []
@@ -430,7 +431,7 @@ def test_hf_hub_loads_a_published_repo_without_a_plugin(server, isolated_registr
     assert model.weights_location.source == f"hub:{repo_id}@{done.commit}"
     assert model.weights_source == model.weights_location.source
     assert Path(download.cache_dir()) in model.weights_location.folder.parents  # the standard HF cache
-    assert_same_weights(model, bundled_file())
+    assert_same_weights(model, published)
     assert zoo.create_model(f"hf-hub:{repo_id}", device="cpu") is model  # cached and shared, like a zoo entry
 
 
