@@ -12,7 +12,7 @@ Importing zoo loads torch and the registry, never the training code nor any UI l
 """
 
 from .device import default_device, resolve_device
-from .errors import InputError
+from .errors import InputError, WeightsError
 from .datasets import Dataset, Framing, get_dataset, list_datasets, register_dataset
 from .distributions import DiagonalGaussian, LossBreakdown, PointMass, kl_diagonal_standard_normal, kl_gaussians
 from .registry import ModelSpec, Recipe, get_spec, list_models, register_model
@@ -24,5 +24,5 @@ __all__ = [
     "list_models", "get_spec", "create_model", "register_model", "ModelSpec", "Recipe",
     "list_datasets", "get_dataset", "register_dataset", "Dataset", "Framing",
     "resolve_weights", "set_hub_org", "default_device", "resolve_device",
-    "InputError", "DiagonalGaussian", "PointMass", "LossBreakdown", "kl_diagonal_standard_normal", "kl_gaussians",
+    "InputError", "WeightsError", "DiagonalGaussian", "PointMass", "LossBreakdown", "kl_diagonal_standard_normal", "kl_gaussians",
 ]

@@ -10,3 +10,9 @@ from __future__ import annotations
 
 class InputError(ValueError):
     """A value a user gave (a name, a number, an upload, a link) that cannot be used; the message says why."""
+
+
+class WeightsError(ValueError):
+    """A model's weights folder cannot be loaded (a truncated file, tensors or a config that do not
+    fit the model); the message names the model and the file. Not the user's doing, but not a bug
+    in the code either: the app says which model cannot be used and keeps serving the others."""

@@ -22,7 +22,7 @@ from safetensors.torch import load_model as load_safetensors
 
 from . import download
 from .device import resolve_device
-from .errors import InputError
+from .errors import InputError, WeightsError
 from .locations import ARCHITECTURE_KEY, CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, WeightsLocation, constructor_args
 from .models import FAMILY_CLASSES
 from .registry import DATA_ROOT, ModelSpec, get_spec
@@ -62,12 +62,12 @@ def load_weights(spec: ModelSpec, folder: Path, device: torch.device) -> torch.n
     config = _read_config(folder, spec.name)
     expected = _normalise(spec.config)
     if _normalise({k: config.get(k) for k in expected}) != expected:
-        raise ValueError(
+        raise WeightsError(
             f"{spec.name}: {folder / CONFIG_FILE} does not match the registered model: file has "
             f"{ {k: config.get(k) for k in expected} }, the plugin says {expected}; retrain or re-download it"
         )
     if config.get(ARCHITECTURE_KEY, spec.family) != spec.family:
-        raise ValueError(f"{spec.name}: {folder / CONFIG_FILE} holds an {config[ARCHITECTURE_KEY]!r}, the plugin says "
+        raise WeightsError(f"{spec.name}: {folder / CONFIG_FILE} holds an {config[ARCHITECTURE_KEY]!r}, the plugin says "
                          f"{spec.family!r}; retrain or re-download it")
     return _build(spec.model_class(), config, folder, spec.name, device)
 
@@ -93,9 +93,9 @@ def _read_config(folder: Path, what: str) -> dict:
     try:
         config = json.loads(config_path.read_text())
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{what}: cannot read {config_path}: {exc}") from exc
+        raise WeightsError(f"{what}: cannot read {config_path}: {exc}") from exc
     if not isinstance(config, dict):
-        raise ValueError(f"{what}: {config_path} holds {json.dumps(config)[:40]}, not an object of constructor arguments")
+        raise WeightsError(f"{what}: {config_path} holds {json.dumps(config)[:40]}, not an object of constructor arguments")
     return config
 
 
@@ -106,11 +106,11 @@ def _build(cls, config: dict, folder: Path, what: str, device: torch.device) -> 
     try:
         model = cls(**constructor_args(config))
     except TypeError as exc:
-        raise ValueError(f"{what}: {folder / CONFIG_FILE} does not fit {cls.__name__}: {_first_line(exc)}") from exc
+        raise WeightsError(f"{what}: {folder / CONFIG_FILE} does not fit {cls.__name__}: {_first_line(exc)}") from exc
     try:
         load_safetensors(model, str(folder / WEIGHTS_FILE), strict=True, device=str(device))
     except Exception as exc:
-        raise ValueError(f"{what}: the weights in {folder / WEIGHTS_FILE} do not fit the model: {_first_line(exc)}") from exc
+        raise WeightsError(f"{what}: the weights in {folder / WEIGHTS_FILE} do not fit the model: {_first_line(exc)}") from exc
     return model.to(device).eval()
 
 

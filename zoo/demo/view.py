@@ -24,7 +24,7 @@ from PIL import Image
 
 from .. import create_model, get_dataset, get_spec, list_models, resolve_weights
 from ..cards import METRICS, read_record
-from ..errors import InputError
+from ..errors import InputError, WeightsError
 from ..memo import Memo
 from . import images as im
 from .examples import Examples, load_examples
@@ -115,6 +115,8 @@ class ZooView:
             return create_model(spec.name, device=self.device)
         except FileNotFoundError as exc:
             raise InputError(f"{name} has no trained weights yet ({exc})") from exc
+        except WeightsError as exc:  # a broken weights folder: say which, and keep serving the other models
+            raise InputError(f"{name} cannot be loaded: {exc}") from exc
 
     def model_info(self, name: str) -> str:
         """A short Markdown description: family, dataset, latent size, card metrics, weights source.
