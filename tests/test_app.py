@@ -312,3 +312,29 @@ def test_an_internal_error_is_logged_and_not_blamed_on_the_user(caplog):
         broken("bug")
     assert err.value.message == INTERNAL_ERROR and "numpy" not in err.value.message
     assert "an index went wrong" in caplog.text and "Traceback" in caplog.text
+
+
+def test_the_shared_memo_is_bounded_and_builds_each_value_once():
+    import threading
+    import time
+
+    from zoo.memo import Memo
+
+    memo, builds = Memo(capacity=2), []
+
+    def build(key):
+        builds.append(key)
+        time.sleep(0.05)  # long enough for the other threads to arrive while it builds
+        return key * 2
+
+    threads = [threading.Thread(target=lambda: memo.get("a", lambda: build("a"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert builds == ["a"] and memo.get("a", lambda: build("x")) == "aa"
+    memo.get("b", lambda: "bb"), memo.get("c", lambda: "cc")
+    assert len(memo) == 2 and "a" not in memo  # least recently used out first
+    with pytest.raises(RuntimeError):
+        memo.get("d", lambda: (_ for _ in ()).throw(RuntimeError("failed")))
+    assert memo.get("d", lambda: "dd") == "dd"  # a failed build is not remembered

@@ -13,8 +13,6 @@ names the family that builds it.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import torch
@@ -24,10 +22,11 @@ from . import download
 from .device import resolve_device
 from .errors import InputError, WeightsError
 from .locations import ARCHITECTURE_KEY, CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, WeightsLocation, constructor_args
+from .memo import Memo
 from .models import FAMILY_CLASSES
 from .registry import DATA_ROOT, ModelSpec, get_spec
 
-__all__ = ["resolve_weights", "load_weights", "load_folder", "create_model", "model_cache", "ModelCache",
+__all__ = ["resolve_weights", "load_weights", "load_folder", "create_model", "model_cache",
            "WeightsLocation", "CONFIG_FILE", "WEIGHTS_FILE", "CARD_FILE"]
 
 
@@ -128,40 +127,7 @@ def _first_line(exc: Exception) -> str:
 # create_model, with a bounded, thread-safe cache of loaded models
 
 
-class ModelCache:
-    """At most `capacity` loaded models, least recently used out first. Safe across threads;
-    each model is built once even when many threads ask for it at the same time."""
-
-    def __init__(self, capacity: int = 16):
-        self.capacity = capacity
-        self._models: OrderedDict[tuple, torch.nn.Module] = OrderedDict()
-        self._lock = threading.Lock()
-        self._key_locks: dict[tuple, threading.Lock] = {}
-
-    def get(self, key: tuple, build):
-        with self._lock:
-            if key in self._models:
-                self._models.move_to_end(key)
-                return self._models[key]
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._models:
-                    return self._models[key]
-            model = build()
-            with self._lock:
-                self._models[key] = model
-                while len(self._models) > self.capacity:
-                    self._models.popitem(last=False)
-                self._key_locks.pop(key, None)
-            return model
-
-    def clear(self) -> None:
-        with self._lock:
-            self._models.clear()
-
-
-model_cache = ModelCache()
+model_cache = Memo(capacity=16)  # loaded models, shared by every caller: (name, device, folder) -> model
 
 
 def create_model(name: str, pretrained: bool = True, device: str | torch.device | None = None) -> torch.nn.Module:

@@ -1,6 +1,6 @@
 """The test-set examples the app shows: a few hundred images per dataset, shipped in the repository.
 
-`export_examples` writes `assets/examples/<dataset>.safetensors` (`images`: uint8 (N, 28, 28),
+`export_examples` writes `assets/examples/<dataset>.safetensors` (`images`: uint8 (N, H, W),
 `labels`: int64 (N,)) from the dataset's test split, once, so the app never downloads a dataset.
 The examples are balanced across classes and interleaved, so example i has label i % num_classes
 for the first few hundred: index 3 of MNIST is a 3, index 7 of Fashion-MNIST a sneaker.
@@ -23,7 +23,7 @@ EXPORT_SEED = 0  # which test images are picked; changing it changes every share
 @dataclass(frozen=True)
 class Examples:
     dataset: str
-    images: np.ndarray  # (N, 28, 28) float32 in [0, 1], light strokes on dark
+    images: np.ndarray  # (N, H, W) float32 in [0, 1], light strokes on dark
     labels: np.ndarray  # (N,) int64
 
     def __len__(self) -> int:
