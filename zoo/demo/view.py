@@ -130,8 +130,10 @@ class ZooView:
         key = (name, card.stat().st_mtime_ns if card.is_file() else 0)
 
         def describe():
-            metrics = read_record(location.folder).get("metrics") or read_record(spec.bundled_dir).get("metrics") or {}
-            return _describe(spec, location.source, metrics)
+            record, bundled = read_record(location.folder), read_record(spec.bundled_dir)
+            metrics = record.get("metrics") or bundled.get("metrics") or {}
+            trained_on = (record.get("training") or bundled.get("training") or {}).get("data_source")
+            return _describe(spec, location.source, metrics, trained_on)
 
         return self.memo["info"].get(key, describe)
 
@@ -270,9 +272,10 @@ class ZooView:
         return self.memo["tab"].get(key, build)
 
 
-def _describe(spec, source: str, metrics: dict) -> str:
+def _describe(spec, source: str, metrics: dict, trained_on: str | None = None) -> str:
     head = (f"**{spec.name}** · {spec.family.upper()} · {spec.dataset} · {spec.latent_dim}-D latent"
-            + (f" · conditional on {len(spec.label_names)} labels" if spec.conditional else "") + f" · weights: {source}")
+            + (f" · conditional on {len(spec.label_names)} labels" if spec.conditional else "") + f" · weights: {source}"
+            + f" · trained on: {trained_on or 'not recorded'}")
     shown = [(METRICS[k][0], v) for k, v in metrics.items() if k in METRICS and isinstance(v, (int, float))]
     measured = (" · ".join(f"{label}: {_fmt(value)}" for label, value in shown) if shown
                 else f"metrics: not measured yet (`vae-zoo eval {spec.name}`)")
