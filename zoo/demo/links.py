@@ -122,6 +122,10 @@ class LinkSchema:
                 notes.append(f"model {_short(model)} is not one this tab can use here")
                 params = {k: v for k, v in params.items() if k not in ("label", "z")}
         dataset = view.spec(kept["model"]).dataset if "model" in kept else params.get("dataset")
+        if dataset is not None and dataset not in view.datasets():  # its examples, models and labels cannot be checked
+            dropped = [key for key in params if self.fields[key].check in ("models", "example", "label")]
+            notes += [f"ignored {key}: it belongs to the dataset {_short(dataset)}, which this app does not have" for key in dropped]
+            params = {k: v for k, v in params.items() if k not in dropped}
         for key, value in params.items():
             if key == "model":
                 continue
