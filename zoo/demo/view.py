@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .. import create_model, get_dataset, get_spec, list_models, resolve_weights
+from .. import create_model, get_dataset, get_spec, list_models
 from ..cards import METRICS, read_record
 from ..errors import InputError, WeightsError
 from ..memo import Memo
@@ -74,7 +74,7 @@ class ZooView:
         self.device = device
         self.examples_dir = examples_dir
         self.memo = {kind: Memo(capacity) for kind, capacity in
-                     (("encoded", 64), ("info", 256), ("gallery", 16), ("location", 256), ("tab", 512))}
+                     (("encoded", 64), ("info", 256), ("gallery", 16), ("tab", 512))}
 
     # -----------------------------------------------------------------------------------------
     # Which models can do what
@@ -122,10 +122,10 @@ class ZooView:
         """A short Markdown description: family, dataset, latent size, card metrics, weights source.
         Cached until the model card changes (`vae-zoo eval` rewrites it)."""
         spec = self.spec(name)
-        try:  # where the weights come from is decided once (it may ask the Hub)
-            location = self.memo["location"].get(name, lambda: resolve_weights(spec))
-        except FileNotFoundError:
-            return _describe(spec, f"missing (train them with `vae-zoo train {name}`)", {})
+        try:  # the location the model was loaded from, resolved once by create_model
+            location = self.model(name).weights_location
+        except InputError as exc:
+            return _describe(spec, f"not usable: {exc}", {})
         card = location.folder / "README.md"
         key = (name, card.stat().st_mtime_ns if card.is_file() else 0)
 
