@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
+from bench.zoo_speed import median_ms
 from zoo.demo import plots
 
 OLD_COMMIT = "c535fc2"  # the last commit with the PIL plots
@@ -42,16 +41,6 @@ def old_plots():
     sys.modules["old_images"] = module
     spec.loader.exec_module(module)
     return module
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up: fonts, caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def run(repeats: int = 15) -> dict:

@@ -150,6 +150,16 @@ def input_picker(view: ZooView, title: str, dataset: str, index: int, key: str) 
     return Picker(source, example_index, gallery, upload, sketch, preview)
 
 
+def picker_pair(view: ZooView, dataset: str, titles: tuple[str, str], indices: tuple[int, int], key: str) -> tuple[Picker, Picker]:
+    """Inputs A and B side by side (interpolation, label swap), with ids `<key>-a-*` and `<key>-b-*`."""
+    pickers = []
+    with gr.Row():
+        for title, index, side in zip(titles, indices, "ab"):
+            with gr.Column():
+                pickers.append(input_picker(view, title, dataset, index, f"{key}-{side}"))
+    return pickers[0], pickers[1]
+
+
 def gallery_of(view: ZooView, dataset: str):
     """New content for a picker's gallery when its tab switches dataset."""
     return gr.update(value=view.example_gallery(dataset))

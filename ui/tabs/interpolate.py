@@ -8,7 +8,7 @@ from zoo.demo import PATHS
 from zoo.demo import images as im
 from zoo.demo.tabs import interpolate as compute
 
-from ..common import PRIVATE, Context, TabUI, as_int, example_only, gallery_of, handle_errors, input_picker, skip_all
+from ..common import PRIVATE, Context, TabUI, as_int, example_only, gallery_of, handle_errors, picker_pair, skip_all
 from .sample import default_model
 
 TITLE = "Interpolate"
@@ -26,11 +26,7 @@ def build(ctx: Context) -> TabUI:
                 model = gr.Dropdown(view.names, value=first, label="model", elem_id="itp-model")
                 path = gr.Radio(list(PATHS), value="linear", label="path through latent space", elem_id="itp-path")
                 steps = gr.Slider(2, 64, value=16, step=1, label="frames", elem_id="itp-steps")
-                with gr.Row():
-                    with gr.Column():
-                        a = input_picker(view, "A", dataset, 0, "itp-a")
-                    with gr.Column():
-                        b = input_picker(view, "B", dataset, 1, "itp-b")
+                a, b = picker_pair(view, dataset, ("A", "B"), (0, 1), "itp")
                 button = gr.Button("Interpolate", variant="primary", elem_id="itp-run")
                 info = gr.Markdown(elem_id="itp-info")
             with gr.Column(scale=3):

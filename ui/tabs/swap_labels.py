@@ -8,7 +8,7 @@ from zoo.demo import AUTO
 from zoo.demo import images as im
 from zoo.demo.tabs import swap_labels as compute
 
-from ..common import (PRIVATE, Context, TabUI, as_int, example_only, gallery_of, handle_errors, input_picker, label_choices,
+from ..common import (PRIVATE, Context, TabUI, as_int, example_only, gallery_of, handle_errors, picker_pair, label_choices,
                       skip_all)
 
 TITLE = "Label swap"
@@ -28,11 +28,7 @@ def build(ctx: Context) -> TabUI:
                 model = gr.Dropdown(conditional, value=first, label="conditional model", elem_id="swp-model")
                 label = gr.Dropdown([AUTO] + (view.spec(first).label_names if first else []), value=AUTO, allow_custom_value=True,
                                     label="A's label (auto: the example's, else the model's best guess)", elem_id="swp-label")
-                with gr.Row():
-                    with gr.Column():
-                        a = input_picker(view, "A (style)", dataset, 0, "swp-a")
-                    with gr.Column():
-                        b = input_picker(view, "B (label)", dataset, 7, "swp-b")
+                a, b = picker_pair(view, dataset, ("A (style)", "B (label)"), (0, 7), "swp")
                 button = gr.Button("Swap labels", variant="primary", elem_id="swp-run")
                 info = gr.Markdown(elem_id="swp-info")
             with gr.Column(scale=3):
