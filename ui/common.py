@@ -20,6 +20,7 @@ from PIL import Image
 from zoo import InputError
 from zoo.demo import AUTO, SOURCES, ZooView
 from zoo.demo import images as im
+from zoo.demo.links import short_repr
 
 log = logging.getLogger("vae-zoo.app")
 
@@ -81,7 +82,7 @@ def clear_input_errors(component, explain=None):
 
     def cannot_use(exc, payload):
         name = component.label or component.elem_id or type(component).__name__.lower()
-        return f"{name}: cannot use the value {_short(payload)} ({type(exc).__name__}: {_short(str(exc))})"
+        return f"{name}: cannot use the value {short_repr(payload)} ({type(exc).__name__}: {short_repr(str(exc))})"
 
     def checked_preprocess(payload):
         try:
@@ -95,16 +96,11 @@ def clear_input_errors(component, explain=None):
     return component
 
 
-def _short(value, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def unreadable_upload(exc, payload) -> str:
     if isinstance(exc, Image.DecompressionBombError):
         return f"the image is too large ({exc}); use one under {im.MAX_SIDE}x{im.MAX_SIDE} pixels"
     # PIL.UnidentifiedImageError, a truncated file, ...
-    return f"the upload is not an image that can be read ({type(exc).__name__}: {_short(str(exc))}); use a PNG, JPEG or WebP file"
+    return f"the upload is not an image that can be read ({type(exc).__name__}: {short_repr(str(exc))}); use a PNG, JPEG or WebP file"
 
 
 @dataclass

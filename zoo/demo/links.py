@@ -53,14 +53,14 @@ class Field:
             if cast is int and (isinstance(value, bool) or float(value) != number):
                 raise ValueError
         except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
-            raise InputError(f"{self.param} must be a number between {lo} and {hi}, got {_short(value)}") from None
+            raise InputError(f"{self.param} must be a number between {lo} and {hi}, got {short_repr(value)}") from None
         if isinstance(number, float) and math.isnan(number) or not lo <= number <= hi:
-            raise InputError(f"{self.param} must be between {lo} and {hi}, got {_short(value)}")
+            raise InputError(f"{self.param} must be between {lo} and {hi}, got {short_repr(value)}")
         return number
 
     def choice(self, value) -> str:
         if value not in self.choices:
-            raise InputError(f"{self.param} must be one of {', '.join(self.choices)}; got {_short(value)}")
+            raise InputError(f"{self.param} must be one of {', '.join(self.choices)}; got {short_repr(value)}")
         return value
 
 
@@ -101,14 +101,14 @@ class LinkSchema:
                 continue
             field = self.fields.get(key)
             if field is None:
-                notes.append(f"ignored {_short(key)}: the {self.tab} tab has no such setting")
+                notes.append(f"ignored {short_repr(key)}: the {self.tab} tab has no such setting")
                 continue
             try:
                 if len(raw) > MAX_RAW:
                     raise ValueError
                 params[key] = _parse(raw, field.kind)
             except ValueError:
-                notes.append(f"ignored {key}={_short(raw)}: expected {_KIND_WORDS[field.kind]}")
+                notes.append(f"ignored {key}={short_repr(raw)}: expected {_KIND_WORDS[field.kind]}")
         return params, notes
 
     def clean(self, view, params: dict) -> tuple[dict, list[str]]:
@@ -119,12 +119,12 @@ class LinkSchema:
             if model in view.models(**self.fits):
                 kept["model"] = model
             else:
-                notes.append(f"model {_short(model)} is not one this tab can use here")
+                notes.append(f"model {short_repr(model)} is not one this tab can use here")
                 params = {k: v for k, v in params.items() if k not in ("label", "z")}
         dataset = view.spec(kept["model"]).dataset if "model" in kept else params.get("dataset")
         if dataset is not None and dataset not in view.datasets():  # its examples, models and labels cannot be checked
             dropped = [key for key in params if self.fields[key].check in ("models", "example", "label")]
-            notes += [f"ignored {key}: it belongs to the dataset {_short(dataset)}, which this app does not have" for key in dropped]
+            notes += [f"ignored {key}: it belongs to the dataset {short_repr(dataset)}, which this app does not have" for key in dropped]
             params = {k: v for k, v in params.items() if k not in dropped}
         for key, value in params.items():
             if key == "model":
@@ -145,11 +145,11 @@ class LinkSchema:
             field.choice(value)
         elif field.check == "dataset":
             if value not in view.datasets():
-                raise InputError(f"dataset must be one of {', '.join(view.datasets())}; got {_short(value)}")
+                raise InputError(f"dataset must be one of {', '.join(view.datasets())}; got {short_repr(value)}")
         elif field.check == "models":
             for name in value if isinstance(value, list) else [value]:
                 if name not in view.models(dataset=dataset):
-                    raise InputError(f"model {_short(name)} is not a {dataset} model of this app")
+                    raise InputError(f"model {short_repr(name)} is not a {dataset} model of this app")
         elif field.check == "example":
             if dataset is None or not 0 <= value < len(view.examples(dataset)):
                 raise InputError(f"example {value} does not exist")
@@ -157,7 +157,7 @@ class LinkSchema:
             if model is not None:
                 view.parse_label(model, value)
             elif dataset and value not in view.label_names(dataset):
-                raise InputError(f"label {_short(value)} is not one of {dataset}'s")
+                raise InputError(f"label {short_repr(value)} is not one of {dataset}'s")
 
 
 def _parse(raw: str, kind: str):
@@ -184,7 +184,7 @@ def _parse(raw: str, kind: str):
     raise ValueError(kind)
 
 
-def _short(value, limit: int = 60) -> str:
+def short_repr(value, limit: int = 60) -> str:
     """repr(value), cut to `limit` characters: a message never echoes a megabyte back."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"

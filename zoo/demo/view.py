@@ -28,7 +28,7 @@ from ..errors import InputError, WeightsError
 from ..memo import Memo
 from . import images as im
 from .examples import Examples, load_examples
-from .links import AUTO, _short
+from .links import AUTO, short_repr
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class ZooView:
 
     def spec(self, name):
         if not isinstance(name, str) or name not in self.names:
-            raise InputError(f"unknown model {_short(name)}; this app serves: {', '.join(self.names)}")
+            raise InputError(f"unknown model {short_repr(name)}; this app serves: {', '.join(self.names)}")
         return get_spec(name)
 
     def model(self, name: str) -> torch.nn.Module:
@@ -148,7 +148,7 @@ class ZooView:
                 return index
         except (TypeError, ValueError, OverflowError):
             pass
-        raise InputError(f"label must be one of {', '.join(names)} (or its index 0-{len(names) - 1}); got {_short(label)}")
+        raise InputError(f"label must be one of {', '.join(names)} (or its index 0-{len(names) - 1}); got {short_repr(label)}")
 
     # -----------------------------------------------------------------------------------------
     # Inputs
@@ -181,9 +181,9 @@ class ZooView:
     def pick(self, dataset: str, source: str = "example", example_index=0, upload=None, sketch=None) -> Picked:
         """The input chosen by `source`: a shipped test example, an uploaded image or a drawing."""
         if source not in SOURCES:
-            raise InputError(f"source must be one of {', '.join(SOURCES)}; got {_short(source)}")
+            raise InputError(f"source must be one of {', '.join(SOURCES)}; got {short_repr(source)}")
         if dataset not in self.datasets():
-            raise InputError(f"dataset must be one of {', '.join(self.datasets())}; got {_short(dataset)}")
+            raise InputError(f"dataset must be one of {', '.join(self.datasets())}; got {short_repr(dataset)}")
         if source == "example":
             ex = self.examples(dataset)
             try:
@@ -191,7 +191,7 @@ class ZooView:
                 if float(example_index) != index or isinstance(example_index, bool):
                     raise ValueError
             except (TypeError, ValueError, OverflowError):
-                raise InputError(f"example index must be a whole number, got {_short(example_index)}") from None
+                raise InputError(f"example index must be a whole number, got {short_repr(example_index)}") from None
             if not 0 <= index < len(ex):
                 raise InputError(f"example index must be between 0 and {len(ex) - 1}, got {index}")
             label = int(ex.labels[index])
