@@ -56,6 +56,8 @@ def build(ctx: Context) -> TabUI:
 
     @handle_errors
     def decode_click(name, ellipses, evt: gr.SelectData):
+        if not compute.on_plot(view, name, *evt.index, ellipses=ellipses):  # the margin: nothing to decode, nothing changes
+            return gr.skip(), gr.skip(), gr.skip()
         out = compute.decode_point(view, name, *evt.index, ellipses=ellipses)
         return out.image, out.caption, out.marked
 
@@ -70,7 +72,10 @@ def build(ctx: Context) -> TabUI:
         pair = compute.default_pair(view, dataset)
         return gr.update(choices=names, value=chosen_left or pair[0]), gr.update(choices=names, value=chosen_right or pair[1])
 
-    dataset.input(pair_for, dataset, [left, right], **PRIVATE)
+    def switch_dataset(dataset):  # the maps, decoded point and notes of the other dataset go, errors with them
+        return *pair_for(dataset), None, None, None, "", ""
+
+    dataset.input(switch_dataset, dataset, [left, right, left_img, right_img, decoded, caption, info], **PRIVATE)
 
     restore_outputs = [dataset, left, right, ellipses]
 

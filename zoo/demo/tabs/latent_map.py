@@ -77,6 +77,14 @@ def _draw(view: ZooView, name: str, ellipses: bool) -> LatentMap:
     return LatentMap(image, frame, points, center, basis, projected)
 
 
+def on_plot(view: ZooView, name: str, x, y, ellipses: bool = False) -> bool:
+    """Whether pixel (x, y) of `name`'s map picture is inside its plot area (a click there decodes)."""
+    try:
+        return latent_map(view, name, ellipses).frame.contains(float(x), float(y))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
 @torch.inference_mode()
 def decode_point(view: ZooView, name: str, x, y, ellipses: bool = False) -> MapPoint:
     """Decode the latent map of `name` at pixel (x, y) of its picture (as a click reports it)."""
