@@ -19,12 +19,12 @@ import gradio as gr
 
 from ui import page
 from ui.common import Context, clear_input_errors
-from ui.guard import MAX_FILE_BYTES, RequestLimits, served_files_only
+from ui.guard import RequestLimits, served_files_only
 from ui.outputs import written_atomically
 from ui.tabs import TABS
 from zoo.demo import ZooView
 
-MAX_FILE_SIZE = MAX_FILE_BYTES  # uploads above this (5 MB) are refused by the server before any handler runs
+MAX_FILE_SIZE = "5mb"  # = MAX_FILE_BYTES: uploads above this are refused by the server before any handler runs
 CONCURRENCY = 2  # model calls at once, all endpoints together: a free Space has 2 CPUs
 MODEL_CALLS = "model-calls"  # the one concurrency group of every queued event
 QUEUE_SIZE = 64

@@ -297,3 +297,21 @@ def test_link_notes_are_plain_text_and_short():
     assert isinstance(notes, gr.Textbox)  # never Markdown or HTML
     text = link_notes([f"ignored k{i}" for i in range(500)])
     assert len(text) < 200 and "492 more" in text
+
+
+def test_the_upload_limit_is_one_number():
+    from gradio.utils import _parse_file_size
+
+    import app
+    from ui import guard
+
+    assert _parse_file_size(app.MAX_FILE_SIZE) == guard.MAX_FILE_BYTES
+    assert guard.MAX_BODY_BYTES >= guard.MAX_FILE_BYTES * 4 / 3  # a file at the limit fits inline as base64
+
+
+def test_sessions_kept_are_bounded(served):
+    import app
+
+    _, demo = served
+    assert demo.state_holder.capacity == app.SESSIONS  # Gradio's per-session copy of the page: oldest out first
+    assert any(any(t[1] == "unload" for t in fn.targets) for fn in demo.fns.values())  # and a closed tab's is dropped
