@@ -34,6 +34,12 @@ class Context:
 
     view: ZooView
     gif_dir: Path = Path(tempfile.gettempdir()) / "vae-zoo-gifs"
+    presentation: gr.Checkbox | None = None  # the page's presentation-mode switch: tabs that draw plots draw them larger
+
+
+def presenting(ctx: Context) -> list:
+    """The presentation switch as an event input ([] when the page has none)."""
+    return [ctx.presentation] if ctx.presentation is not None else []
 
 
 @dataclass
