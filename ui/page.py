@@ -16,7 +16,15 @@ from .common import PRIVATE, TabUI
 CSS = """
 .pixelated img { image-rendering: pixelated; }
 #share-row { align-items: end; }
+/* An image's label sits above it, never over its top rows (Gradio floats it over the top-left corner). */
+.block label.float[data-testid="block-label"] { position: static; margin-bottom: 4px; }
+/* Presentation mode: larger text for a projector; the plots are drawn larger by the tabs themselves. */
+body.presentation { --text-md: 18px; --text-sm: 16px; --text-lg: 21px; --block-label-text-size: 16px;
+                    --block-info-text-size: 15px; }
+body.presentation .prose { font-size: 18px; }
+body.presentation .gradio-container { max-width: 100% !important; }
 """
+PRESENT_KEY = "present"  # the link parameter that opens the page in presentation mode
 
 EXPLAINER = """
 An **autoencoder (AE)** squeezes an image through a small code *z* and learns to rebuild it. Each
@@ -46,7 +54,9 @@ copy it to share exactly what you see.
 
 _JS_SET_URL = """(q) => {
   if (q === null || q === undefined) return q;
-  const query = q.startsWith('http') ? q.split('?')[1] || '' : q;
+  let query = q.startsWith('http') ? q.split('?')[1] || '' : q;
+  query = query.replace(/(^|&)present=1/, '');
+  if (document.body.classList.contains('presentation')) query += (query ? '&' : '') + 'present=1';
   const url = location.origin + location.pathname + (query ? '?' + query : '');
   if (location.href !== url) history.replaceState(null, '', url);
   return url;
@@ -64,6 +74,26 @@ def header(view: ZooView) -> None:
     gr.Markdown(f"# VAE Zoo\nAE, VAE and CVAE on {datasets}, side by side.")
     with gr.Accordion("What am I looking at? (AE vs VAE vs CVAE)", open=False):
         gr.Markdown(EXPLAINER)
+
+
+_JS_PRESENT = """(on) => { document.body.classList.toggle('presentation', !!on); return on; }"""
+
+
+def presentation_switch() -> gr.Checkbox:
+    """The presentation-mode switch: larger text and plots, for a projector (link parameter present=1)."""
+    return gr.Checkbox(False, label="presentation mode (large text and plots)", elem_id="presentation", scale=1)
+
+
+def wire_presentation(demo: gr.Blocks, switch: gr.Checkbox, url: gr.Textbox) -> None:
+    """The switch styles the page (a class on <body>), follows present=1 in an opened link, and goes into the share link."""
+    switch.change(None, switch, None, js=_JS_PRESENT, api_visibility="private")
+    switch.change(lambda q: q, url, url, js=_JS_SET_URL, api_visibility="private")
+
+    def opened(request: gr.Request):
+        value = dict(request.query_params).get(PRESENT_KEY, "") if request else ""
+        return gr.update(value=True) if value in ("1", "true") else gr.skip()
+
+    demo.load(opened, None, switch, api_visibility="private")
 
 
 def share_box():

@@ -26,6 +26,8 @@ PALETTE = matplotlib.colormaps["tab10"].colors  # ten well-separated colours; mo
 STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "xtick.labelsize": 11, "ytick.labelsize": 11,
          "legend.fontsize": 11}
 LEGEND_ROW = 24  # pixels per legend row under a map
+LEGEND = dict(loc="upper left", frameon=False, handlelength=1.6, handletextpad=0.3, columnspacing=0.8, borderaxespad=0.1,
+              borderpad=0.1)
 OVERLAY_COLOURS = {"draws": "black", "path": "#d62728", "posterior": "#1f3fbf"}
 
 
@@ -73,8 +75,9 @@ def map_frame(extent: float, size: int = 440) -> MapFrame:
 
 
 def _columns(texts: list[str], width: int) -> int:
-    """How many legend columns of `texts` fit in `width` pixels (11 pt text: under 7 px a character)."""
-    column = 30 + 6.6 * max((len(t) for t in texts), default=1)
+    """How many legend columns of `texts` fit in `width` pixels (11 pt text: under 7 px a character,
+    after a handle, its padding and the column spacing of LEGEND)."""
+    column = 46 + 6.8 * max((len(t) for t in texts), default=1)
     return max(1, min(len(texts), int((width - 8) // column)))
 
 
@@ -147,7 +150,7 @@ def latent_scatter(points: np.ndarray, labels: np.ndarray, extent: float, title:
                                                 linewidths=0.9, zorder=2))
         ax.scatter(points[inside, 0], points[inside, 1], s=10, c=colours[inside], alpha=0.85, linewidths=0, zorder=3)
         _draw_overlays(ax, overlays, extent)
-        legend = dict(loc="upper left", frameon=False, handletextpad=0.3, columnspacing=0.8, borderaxespad=0.1, borderpad=0.1)
+        legend = LEGEND
         if label_names:
             handles = [Line2D([], [], marker="o", linestyle="", markersize=7, color=PALETTE[i % len(PALETTE)])
                        for i in range(len(label_names))]
@@ -264,4 +267,78 @@ def posterior_plot(rows: list[tuple[str, np.ndarray, np.ndarray]], width: int = 
             handles.append(Line2D([], [], color="tab:red", marker="D", linestyle=""))
         fig.legend(handles, names, loc="lower left", ncols=columns, frameon=False, bbox_to_anchor=(0.01, 0.0),
                    handletextpad=0.3, columnspacing=0.8, borderaxespad=0.2)
+        return _render(fig)
+
+
+def rate_distortion_plot(points: list[tuple[float, float | None, float | None]], current: float, title: str = "",
+                         width: int = 440, height: int = 400) -> np.ndarray:
+    """Reconstruction nats (distortion) against KL nats (rate), one point per β, the `current` β ringed.
+
+    points: (β, rate, distortion); a β = 0 entry (an AE: no finite rate) is a dashed line at its
+    distortion; entries not measured yet (None) are left out. Returns an RGB uint8 image."""
+    measured = [(b, r, d) for b, r, d in points if r is not None and d is not None]
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+        ax = fig.add_axes([84 / width, 112 / height, (width - 104) / width, (height - 150) / height])
+        if measured:
+            betas, rates, dists = (np.array(v, dtype=float) for v in zip(*sorted(measured, key=lambda p: p[1])))
+            ax.plot(rates, dists, color="0.35", marker="o", markersize=6, linewidth=1.5, zorder=2)
+            for b, r, d in measured:
+                ax.annotate(f"β={b:g}", (r, d), xytext=(6, 4), textcoords="offset points", fontsize=11, color="0.2")
+            ax.margins(x=0.15, y=0.12)
+        handles, names = [], []
+        for b, r, d in points:
+            if r is None and d is not None:
+                ax.axhline(d, color="tab:red", linestyle=(0, (4, 3)), linewidth=1.3, zorder=1)
+                handles.append(Line2D([], [], color="tab:red", linestyle=(0, (4, 3))))
+                names.append(f"β = 0 (the AE): {d:.0f} nats, no finite KL")
+            if b == current and d is not None:
+                ring = dict(s=220, facecolors="none", edgecolors="tab:red", linewidths=2.5, zorder=4, clip_on=False)
+                ax.scatter([r if r is not None else ax.get_xlim()[0]], [d], **ring)
+                handles.append(Line2D([], [], marker="o", markersize=12, markerfacecolor="none", markeredgecolor="tab:red",
+                                      markeredgewidth=2.5, linestyle=""))
+                names.append(f"the model shown: β = {b:g}")
+        ax.set_xlabel("rate: KL(q(z|x) ‖ p(z)), nats per image")
+        ax.set_ylabel("distortion: −log p(x|z), nats")
+        ax.set_title(title + ("" if measured else "\n(not measured yet: run vae-zoo eval)"), loc="left", pad=6)
+        ax.grid(color="0.9")
+        if handles:
+            fig.legend(handles, names, ncols=1, bbox_to_anchor=(0.0, 58 / height), **{**LEGEND, "loc": "upper left"})
+        return _render(fig)
+
+
+def holes_plot(classes: np.ndarray, probs: np.ndarray, extent: float, label_names: list[str], confident: float,
+               title: str = "", size: int = 440) -> np.ndarray:
+    """A latent plane decoded on a grid and judged by a classifier: each cell in its class's colour,
+    pale where the classifier is less sure than `confident` (a hole: nothing it recognises).
+
+    classes, probs: (G, G), rows from the top (high z1). Returns an RGB uint8 image."""
+    frame = map_frame(extent, size)
+    colours = np.array(PALETTE)[np.asarray(classes) % len(PALETTE)]  # (G, G, 3)
+    sure = (np.asarray(probs) >= confident)[..., None]
+    shaded = np.where(sure, colours, 0.82 + 0.18 * colours)  # a hole: nearly white, a trace of the guess
+    names = [n[:12] for n in label_names]
+    extra = [f"pale: p < {confident:g}, a hole", "prior N(0, I): 1σ, 2σ"]
+    class_columns, extra_columns = _columns(names, size), _columns(extra, size)
+    rows = -(-len(names) // class_columns) + -(-len(extra) // extra_columns)
+    below = frame.top + frame.side + 46
+    height = int(below + LEGEND_ROW * rows + 8)
+    with matplotlib.rc_context(STYLE):
+        fig = Figure(figsize=(size / DPI, height / DPI), dpi=DPI)
+        ax = fig.add_axes([frame.left / size, 1 - (frame.top + frame.side) / height, frame.side / size, frame.side / height])
+        ax.imshow(shaded, extent=(-extent, extent, -extent, extent), interpolation="nearest", zorder=0)
+        for radius in (1.0, 2.0):
+            ax.add_patch(Circle((0, 0), radius, fill=False, linestyle=(0, (4, 3)), edgecolor="black", linewidth=1.4, zorder=1))
+        ax.set_xlim(-extent, extent)
+        ax.set_ylim(-extent, extent)
+        ax.set_xlabel("z0", labelpad=2)
+        ax.set_ylabel("z1", labelpad=2)
+        ax.locator_params(nbins=5)
+        ax.set_title(title, loc="left", fontsize=11, pad=5, linespacing=1.15)
+        legend = LEGEND
+        handles = [Line2D([], [], marker="s", linestyle="", markersize=9, color=PALETTE[i % len(PALETTE)]) for i in range(len(names))]
+        fig.legend(handles, names, bbox_to_anchor=(0.0, 1 - below / height), ncols=class_columns, **legend)
+        fig.legend([Line2D([], [], marker="s", linestyle="", markersize=9, color="0.9"), Line2D([], [], color="black", linestyle=(0, (4, 3)))],
+                   extra, bbox_to_anchor=(0.0, 1 - (below + LEGEND_ROW * -(-len(names) // class_columns)) / height),
+                   ncols=extra_columns, **legend)
         return _render(fig)
