@@ -12,6 +12,7 @@ import gradio as gr
 from zoo.demo import LINKS, ZooView, read_link
 
 from .common import PRIVATE, TabUI
+from .explainer import explainer
 
 CSS = """
 .pixelated img { image-rendering: pixelated; }
@@ -26,31 +27,7 @@ body.presentation .gradio-container { max-width: 100% !important; }
 """
 PRESENT_KEY = "present"  # the link parameter that opens the page in presentation mode
 
-EXPLAINER = """
-An **autoencoder (AE)** squeezes an image through a small code *z* and learns to rebuild it. Each
-input becomes a single *point* in latent space, and nothing stops the encoder from scattering
-the classes far apart: the latent map has gaps, and decoding a point that no image maps to gives
-garbage. Sampling from an AE does not work.
-
-A **variational autoencoder (VAE)** encodes each input to a *region*: the encoder outputs a mean
-μ and a standard deviation σ per dimension, and the decoder sees a code drawn from N(μ, σ²)
-(the reparameterisation trick, z = μ + σ·ε). The loss adds the KL divergence to the prior,
-KL(q(z|x) ‖ N(0, I)) = ½ Σᵢ (σᵢ² + μᵢ² − log σᵢ² − 1), to the reconstruction error. It pulls every
-region towards the origin and keeps σ from collapsing, so the regions overlap and pack densely
-around 0: the latent space becomes continuous, and you can **sample** from N(0, I) and
-**interpolate** between codes. The price is a compromise: reconstructions get a little blurrier.
-
-A **conditional VAE (CVAE)** is also given the label, in the encoder and the decoder. Since the
-decoder is told *which* digit or garment to draw, the code only needs to keep the **style**
-(slant, thickness, cut). Encode an image's style with its own label, decode it under another
-label, and you get the same style in another class: see the **Label swap** tab.
-
-Tabs: **Reconstruct** compares models on one input (with each one's loss parts and posterior);
-**Sample** draws from the prior; **Interpolate** walks between two codes; **Label swap** is the
-CVAE demonstration; **Latent map** shows the test set in latent space (click to decode a point);
-**Traverse** moves one latent dimension at a time. Every tab's settings are in the page URL:
-copy it to share exactly what you see.
-"""
+EXPLAINER = explainer()  # the lecture's argument, each claim linked to the tab that shows it (ui/explainer.py)
 
 _JS_SET_URL = """(q) => {
   if (q === null || q === undefined) return q;

@@ -141,6 +141,14 @@ class ZooView:
 
         return self.memo["info"].get(key, describe)
 
+    def metrics(self, name: str) -> dict:
+        """What `vae-zoo eval` recorded in the card of `name`'s weights ({} when nothing, or no weights)."""
+        try:
+            folder = self.model(name).weights_location.folder
+        except InputError:
+            return {}
+        return dict(read_record(folder).get("metrics") or {})
+
     def parse_label(self, name: str, label) -> int:
         """A label given as a name ("Sneaker") or a number (7, "7"), -> its index for model `name`."""
         names = self.spec(name).label_names

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ...cards import read_record
 from ...classifier import load_classifier
 from ...errors import InputError
 from ..links import Field, LinkSchema
@@ -70,22 +69,20 @@ def steps(view: ZooView, dataset: str) -> list[Step]:
     for name in view.models(dataset=dataset, study=STUDY):
         spec = view.spec(name)
         beta = float(spec.recipe.beta) if spec.variational else 0.0
-        metrics = _metrics(view, name)
-        measured = metrics or {}
+        measured = view.metrics(name)
         found.append(Step(beta, name, measured.get("kl_nats") if spec.variational else None, measured.get("recon_nats"),
-                          metrics is not None))
+                          _trained(view, name)))
     if not found:
         raise InputError(f"this app serves no model of the β sweep on {dataset}; see plugins/beta_sweep.py")
     return sorted(found, key=lambda s: s.beta)
 
 
-def _metrics(view: ZooView, name: str) -> dict | None:
-    """What `vae-zoo eval` wrote into the card of `name` ({} if nothing; None when it has no weights)."""
+def _trained(view: ZooView, name: str) -> bool:
     try:
-        folder = view.model(name).weights_location.folder
+        view.model(name)
+        return True
     except InputError:
-        return None
-    return read_record(folder).get("metrics") or {}
+        return False
 
 
 def nearest(view: ZooView, dataset: str, beta) -> Step:
