@@ -19,6 +19,9 @@ CSS = """
 #share-row { align-items: end; }
 /* An image's label sits above it, never over its top rows (Gradio floats it over the top-left corner). */
 .block label.float[data-testid="block-label"] { position: static; margin-bottom: 4px; }
+/* An image's buttons (full screen, download) show on hover only, not over its top-right corner. */
+.block .icon-button-wrapper.top-panel { opacity: 0; transition: opacity 0.15s; }
+.block:hover .icon-button-wrapper.top-panel, .block:focus-within .icon-button-wrapper.top-panel { opacity: 1; }
 /* Presentation mode: larger text for a projector; the plots are drawn larger by the tabs themselves. */
 body.presentation { --text-md: 18px; --text-sm: 16px; --text-lg: 21px; --block-label-text-size: 16px;
                     --block-info-text-size: 15px; }

@@ -25,6 +25,7 @@ PALETTE = matplotlib.colormaps["tab10"].colors  # ten well-separated colours; mo
 # 11 pt at 100 dpi is about 15 px: readable from the back of a classroom (at least 14 px).
 STYLE = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "xtick.labelsize": 11, "ytick.labelsize": 11,
          "legend.fontsize": 11}
+LARGE_STYLE = {key: value + 2 for key, value in STYLE.items()}  # presentation mode: 13 pt, about 18 px
 LEGEND_ROW = 24  # pixels per legend row under a map
 LEGEND = dict(loc="upper left", frameon=False, handlelength=1.6, handletextpad=0.3, columnspacing=0.8, borderaxespad=0.1,
               borderpad=0.1)
@@ -74,10 +75,11 @@ def map_frame(extent: float, size: int = 440) -> MapFrame:
     return MapFrame(-extent, extent, margin_l, margin_t, size - margin_l - margin_r)
 
 
-def _columns(texts: list[str], width: int) -> int:
+def _columns(texts: list[str], width: int, large: bool = False) -> int:
     """How many legend columns of `texts` fit in `width` pixels (11 pt text: under 7 px a character,
-    after a handle, its padding and the column spacing of LEGEND)."""
-    column = 46 + 6.8 * max((len(t) for t in texts), default=1)
+    after a handle, its padding and the column spacing of LEGEND; 13 pt text when `large`)."""
+    scale = 13 / 11 if large else 1.0
+    column = (46 + 6.8 * max((len(t) for t in texts), default=1)) * scale
     return max(1, min(len(texts), int((width - 8) // column)))
 
 
@@ -102,7 +104,8 @@ def _inside(points: np.ndarray, extent: float) -> np.ndarray:
 
 def latent_scatter(points: np.ndarray, labels: np.ndarray, extent: float, title: str, axis_names: tuple[str, str],
                    covariances: np.ndarray | None = None, label_names: list[str] | None = None,
-                   size: int = 440, overlays: Overlays | None = None, prior: bool = True) -> tuple[np.ndarray, MapFrame]:
+                   size: int = 440, overlays: Overlays | None = None, prior: bool = True,
+                   large: bool = False) -> tuple[np.ndarray, MapFrame]:
     """Points (N, 2) coloured by label on [-extent, extent]², over the prior N(0, I)'s density
     (shaded, with its 1σ and 2σ circles dashed), with optional σ ellipses (covariances (N, 2, 2)),
     `overlays`, and legends below the frame. Points beyond the frame are left out (the title
@@ -115,18 +118,20 @@ def latent_scatter(points: np.ndarray, labels: np.ndarray, extent: float, title:
     inside = _inside(points, extent)
     beyond = int((~inside).sum())
     extra = _overlay_legend(overlays, prior)
-    class_columns = _columns(label_names, size)
-    extra_columns = _columns([n for _, n in extra], size)
+    class_columns = _columns(label_names, size, large)
+    extra_columns = _columns([n for _, n in extra], size, large)
     class_rows, extra_rows = -(-len(label_names) // class_columns), -(-len(extra) // extra_columns)
-    below = frame.top + frame.side + 46  # under the tick labels and the axis name
-    height = int(below + LEGEND_ROW * (class_rows + extra_rows) + 8)
-    with matplotlib.rc_context(STYLE):
+    row = LEGEND_ROW + (4 if large else 0)
+    below = frame.top + frame.side + (52 if large else 46)  # under the tick labels and the axis name
+    height = int(below + row * (class_rows + extra_rows) + 8)
+    style = LARGE_STYLE if large else STYLE
+    with matplotlib.rc_context(style):
         fig = Figure(figsize=(size / DPI, height / DPI), dpi=DPI)
         ax = fig.add_axes([frame.left / size, 1 - (frame.top + frame.side) / height, frame.side / size, frame.side / height])
         ax.set_xlim(-extent, extent)
         ax.set_ylim(-extent, extent)
-        ax.set_title(title + (f" · {beyond} beyond the frame" if beyond else ""), loc="left", fontsize=11, pad=5,
-                     linespacing=1.15)
+        ax.set_title(title + (f" · {beyond} off the map" if beyond else ""), loc="left", fontsize=style["font.size"],
+                     pad=5, linespacing=1.15)
         ax.set_xlabel(axis_names[0], labelpad=2)
         ax.set_ylabel(axis_names[1], labelpad=2)
         ax.locator_params(nbins=5)
@@ -157,7 +162,7 @@ def latent_scatter(points: np.ndarray, labels: np.ndarray, extent: float, title:
             fig.legend(handles, label_names, bbox_to_anchor=(0.0, 1 - below / height), ncols=class_columns, **legend)
         if extra:
             fig.legend([h for h, _ in extra], [n for _, n in extra], ncols=extra_columns,
-                       bbox_to_anchor=(0.0, 1 - (below + LEGEND_ROW * class_rows) / height), **legend)
+                       bbox_to_anchor=(0.0, 1 - (below + row * class_rows) / height), **legend)
         image = _render(fig)
     return image, frame
 
@@ -271,20 +276,20 @@ def posterior_plot(rows: list[tuple[str, np.ndarray, np.ndarray]], width: int = 
 
 
 def rate_distortion_plot(points: list[tuple[float, float | None, float | None]], current: float, title: str = "",
-                         width: int = 440, height: int = 400) -> np.ndarray:
+                         width: int = 440, height: int = 400, large: bool = False) -> np.ndarray:
     """Reconstruction nats (distortion) against KL nats (rate), one point per β, the `current` β ringed.
 
     points: (β, rate, distortion); a β = 0 entry (an AE: no finite rate) is a dashed line at its
     distortion; entries not measured yet (None) are left out. Returns an RGB uint8 image."""
     measured = [(b, r, d) for b, r, d in points if r is not None and d is not None]
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(LARGE_STYLE if large else STYLE):
         fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
         ax = fig.add_axes([84 / width, 112 / height, (width - 104) / width, (height - 150) / height])
         if measured:
             betas, rates, dists = (np.array(v, dtype=float) for v in zip(*sorted(measured, key=lambda p: p[1])))
             ax.plot(rates, dists, color="0.35", marker="o", markersize=6, linewidth=1.5, zorder=2)
             for b, r, d in measured:
-                ax.annotate(f"β={b:g}", (r, d), xytext=(6, 4), textcoords="offset points", fontsize=11, color="0.2")
+                ax.annotate(f"β={b:g}", (r, d), xytext=(6, 4), textcoords="offset points", color="0.2")
             ax.margins(x=0.15, y=0.12)
         handles, names = [], []
         for b, r, d in points:
@@ -308,7 +313,7 @@ def rate_distortion_plot(points: list[tuple[float, float | None, float | None]],
 
 
 def holes_plot(classes: np.ndarray, probs: np.ndarray, extent: float, label_names: list[str], confident: float,
-               title: str = "", size: int = 440) -> np.ndarray:
+               title: str = "", size: int = 440, large: bool = False) -> np.ndarray:
     """A latent plane decoded on a grid and judged by a classifier: each cell in its class's colour,
     pale where the classifier is less sure than `confident` (a hole: nothing it recognises).
 
@@ -319,11 +324,13 @@ def holes_plot(classes: np.ndarray, probs: np.ndarray, extent: float, label_name
     shaded = np.where(sure, colours, 0.82 + 0.18 * colours)  # a hole: nearly white, a trace of the guess
     names = [n[:12] for n in label_names]
     extra = [f"pale: p < {confident:g}, a hole", "prior N(0, I): 1σ, 2σ"]
-    class_columns, extra_columns = _columns(names, size), _columns(extra, size)
+    class_columns, extra_columns = _columns(names, size, large), _columns(extra, size, large)
     rows = -(-len(names) // class_columns) + -(-len(extra) // extra_columns)
-    below = frame.top + frame.side + 46
-    height = int(below + LEGEND_ROW * rows + 8)
-    with matplotlib.rc_context(STYLE):
+    row = LEGEND_ROW + (4 if large else 0)
+    below = frame.top + frame.side + (52 if large else 46)
+    height = int(below + row * rows + 8)
+    style = LARGE_STYLE if large else STYLE
+    with matplotlib.rc_context(style):
         fig = Figure(figsize=(size / DPI, height / DPI), dpi=DPI)
         ax = fig.add_axes([frame.left / size, 1 - (frame.top + frame.side) / height, frame.side / size, frame.side / height])
         ax.imshow(shaded, extent=(-extent, extent, -extent, extent), interpolation="nearest", zorder=0)
@@ -334,11 +341,11 @@ def holes_plot(classes: np.ndarray, probs: np.ndarray, extent: float, label_name
         ax.set_xlabel("z0", labelpad=2)
         ax.set_ylabel("z1", labelpad=2)
         ax.locator_params(nbins=5)
-        ax.set_title(title, loc="left", fontsize=11, pad=5, linespacing=1.15)
+        ax.set_title(title, loc="left", fontsize=style["font.size"], pad=5, linespacing=1.15)
         legend = LEGEND
         handles = [Line2D([], [], marker="s", linestyle="", markersize=9, color=PALETTE[i % len(PALETTE)]) for i in range(len(names))]
         fig.legend(handles, names, bbox_to_anchor=(0.0, 1 - below / height), ncols=class_columns, **legend)
         fig.legend([Line2D([], [], marker="s", linestyle="", markersize=9, color="0.9"), Line2D([], [], color="black", linestyle=(0, (4, 3)))],
-                   extra, bbox_to_anchor=(0.0, 1 - (below + LEGEND_ROW * -(-len(names) // class_columns)) / height),
+                   extra, bbox_to_anchor=(0.0, 1 - (below + row * -(-len(names) // class_columns)) / height),
                    ncols=extra_columns, **legend)
         return _render(fig)

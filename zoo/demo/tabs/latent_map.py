@@ -22,7 +22,7 @@ from ..plots import MapFrame, Overlays, fit_extent, latent_scatter, with_marker
 from ..view import ZooView
 
 SCALES = ("shared", "fit each")
-SIZES = {False: 440, True: 620}  # map width in pixels: normal, and presentation mode
+SIZES = {False: 440, True: 520}  # map width in pixels: normal, and presentation mode (with larger text)
 LINK = LinkSchema("latent_map", dataset=Field("str", check="dataset"), left=Field("str", check="models"),
                   right=Field("str", check="models"), ellipses=Field("bool"), scale=Field("str", choices=SCALES),
                   draws=Field("bool"), path=Field("bool"), posterior=Field("bool"),
@@ -174,7 +174,7 @@ def _draw(view: ZooView, name: str, extent: float, options: MapOptions) -> Laten
     if not flat.projected:  # the prior's 2σ circle holds 86% of its mass: a VAE puts about as much of its codes there
         title += f" · {np.mean((flat.points**2).sum(1) <= 4):.0%} in the prior's 2σ"
     image, frame = latent_scatter(flat.points, enc.labels, extent, title, axes, covariances, view.label_names(spec.dataset),
-                                  size=options.size, overlays=overlays)
+                                  size=options.size, overlays=overlays, large=options.large)
     return LatentMap(image, frame, flat.points, flat.center, flat.basis, flat.projected, holes)
 
 

@@ -100,11 +100,12 @@ def tradeoff(view: ZooView, dataset: str, beta=1.0, large: bool = False) -> Trad
     sweep = steps(view, dataset)
     extent = max(MIN_EXTENT, maps.extents(view, [step.name], "fit each")[0])
     lmap = maps.latent_map(view, step.name, extent=extent, options=maps.MapOptions(large=large))
-    holes = holes_map(view, step.name, extent)
+    holes = holes_map(view, step.name, extent, large)
     table = [[s.beta, s.name, _round(s.rate), _round(s.distortion), round(prior_share(view, s.name), 3) if s.trained else None]
              for s in sweep]
-    curve = view.cached(("rd", dataset, step.name, tuple(sweep)), lambda: rate_distortion_plot(
-        [(s.beta, s.rate, s.distortion) for s in sweep], step.beta, title=f"the β sweep on {dataset}"))
+    curve = view.cached(("rd", dataset, step.name, tuple(sweep), bool(large)), lambda: rate_distortion_plot(
+        [(s.beta, s.rate, s.distortion) for s in sweep], step.beta, title=f"the β sweep on {dataset}",
+        width=maps.SIZES[bool(large)], large=large))
     return TradeOff(step, lmap.image, decoded_plane(view, step.name), curve, holes, table)
 
 
@@ -162,7 +163,8 @@ def holes_map(view: ZooView, name: str, extent: float, large: bool = False) -> H
         share = prior_share(view, name)
         names = view.label_names(view.spec(name).dataset)
         image = holes_plot(classes.reshape(HOLES_GRID, HOLES_GRID), probs.reshape(HOLES_GRID, HOLES_GRID), extent, names,
-                           CONFIDENT, title=f"{name}\n{share:.0%} of the prior's mass decodes to a sure class")
+                           CONFIDENT, title=f"{name}\n{share:.0%} of the prior's mass decodes to a sure class",
+                           size=maps.SIZES[bool(large)], large=large)
         return Holes(image, share, float((probs >= CONFIDENT).mean()))
 
     return view.cached(("holes", name, float(extent), bool(large)), draw)
