@@ -12,6 +12,7 @@ into the page URL so that a link reproduces the view.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
@@ -37,10 +38,12 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
     with gr.Blocks(title="VAE Zoo", analytics_enabled=False) as demo:
         page.header(ctx.view)
         url, notes = page.share_box()
+        ctx = dataclasses.replace(ctx, presentation=page.presentation_switch())
         with gr.Tabs(selected=TABS[0].LINK.tab) as tabs:
             built = [tab.build(ctx) for tab in TABS]
         page.wire_links(demo, ctx.view, tabs, built, url, notes)
         page.release_sessions(demo)
+        page.wire_presentation(demo, ctx.presentation, url)
     for block in demo.blocks.values():  # a value a component cannot take becomes a gr.Error that says so
         if isinstance(block, gr.components.Component) and not isinstance(block, gr.Image):  # images: see input_picker
             clear_input_errors(block)

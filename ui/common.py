@@ -43,11 +43,17 @@ class Context:
     """What every tab is built with: the zoo as the app serves it, and where files go."""
 
     view: ZooView
+    presentation: gr.Checkbox | None = None  # the page's presentation-mode switch: tabs that draw plots draw them larger
 
     @property
     def gif_dir(self) -> Path:
         """Where interpolation GIFs go: the view's own scratch folder (per process, never shared)."""
         return self.view.scratch / "gifs"
+
+
+def presenting(ctx: Context) -> list:
+    """The presentation switch as an event input ([] when the page has none)."""
+    return [ctx.presentation] if ctx.presentation is not None else []
 
 
 @dataclass
@@ -148,8 +154,8 @@ def input_picker(view: ZooView, title: str, dataset: str, index: int, key: str) 
         sketch = gr.Sketchpad(label="draw (dark strokes on white)", visible=False, canvas_size=(280, 280), height=320,
                               brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=18),
                               layers=False, elem_id=f"{key}-sketch")
-        preview = gr.Image(label=f"{title} as the model sees it ({h}×{w})", interactive=False, height=120, width=120,
-                           format="png", elem_classes="pixelated", elem_id=f"{key}-preview")
+        preview = gr.Image(label=f"{title} as the model sees it ({h}×{w})", interactive=False, height=170, width=150,
+                           format="png", elem_classes="pixelated", elem_id=f"{key}-preview")  # 170: the label sits above
     source.change(lambda s: (gr.update(visible=s == "example"), gr.update(visible=s == "upload"), gr.update(visible=s == "draw")),
                   source, [example_column, upload, sketch], **PRIVATE)
 

@@ -15,41 +15,31 @@ from zoo.demo import LINKS, ZooView, read_link
 from zoo.demo.links import link_notes
 
 from .common import PRIVATE, TabUI
+from .explainer import explainer
 
 CSS = """
 .pixelated img { image-rendering: pixelated; }
 #share-row { align-items: end; }
+/* An image's label sits above it, never over its top rows (Gradio floats it over the top-left corner). */
+.block label.float[data-testid="block-label"] { position: static; margin-bottom: 4px; }
+/* An image's buttons (full screen, download) show on hover only, not over its top-right corner. */
+.block .icon-button-wrapper.top-panel { opacity: 0; transition: opacity 0.15s; }
+.block:hover .icon-button-wrapper.top-panel, .block:focus-within .icon-button-wrapper.top-panel { opacity: 1; }
+/* Presentation mode: larger text for a projector; the plots are drawn larger by the tabs themselves. */
+body.presentation { --text-md: 18px; --text-sm: 16px; --text-lg: 21px; --block-label-text-size: 16px;
+                    --block-info-text-size: 15px; }
+body.presentation .prose { font-size: 18px; }
+body.presentation .gradio-container { max-width: 100% !important; }
 """
+PRESENT_KEY = "present"  # the link parameter that opens the page in presentation mode
 
-EXPLAINER = """
-An **autoencoder (AE)** squeezes an image through a small code *z* and learns to rebuild it. Each
-input becomes a single *point* in latent space, and nothing stops the encoder from scattering
-the classes far apart: the latent map has gaps, and decoding a point that no image maps to gives
-garbage. Sampling from an AE does not work.
-
-A **variational autoencoder (VAE)** encodes each input to a *region*: the encoder outputs a mean
-μ and a standard deviation σ per dimension, and the decoder sees a code drawn from N(μ, σ²)
-(the reparameterisation trick, z = μ + σ·ε). The loss adds the KL divergence to the prior,
-KL(q(z|x) ‖ N(0, I)) = ½ Σᵢ (σᵢ² + μᵢ² − log σᵢ² − 1), to the reconstruction error. It pulls every
-region towards the origin and keeps σ from collapsing, so the regions overlap and pack densely
-around 0: the latent space becomes continuous, and you can **sample** from N(0, I) and
-**interpolate** between codes. The price is a compromise: reconstructions get a little blurrier.
-
-A **conditional VAE (CVAE)** is also given the label, in the encoder and the decoder. Since the
-decoder is told *which* digit or garment to draw, the code only needs to keep the **style**
-(slant, thickness, cut). Encode an image's style with its own label, decode it under another
-label, and you get the same style in another class: see the **Label swap** tab.
-
-Tabs: **Reconstruct** compares models on one input (with each one's loss parts and posterior);
-**Sample** draws from the prior; **Interpolate** walks between two codes; **Label swap** is the
-CVAE demonstration; **Latent map** shows the test set in latent space (click to decode a point);
-**Traverse** moves one latent dimension at a time. Every tab's settings are in the page URL:
-copy it to share exactly what you see.
-"""
+EXPLAINER = explainer()  # the lecture's argument, each claim linked to the tab that shows it (ui/explainer.py)
 
 _JS_SET_URL = """(q) => {
   if (q === null || q === undefined) return q;
-  const query = q.startsWith('http') ? q.split('?')[1] || '' : q;
+  let query = q.startsWith('http') ? q.split('?')[1] || '' : q;
+  query = query.replace(/(^|&)present=1/, '');
+  if (document.body.classList.contains('presentation')) query += (query ? '&' : '') + 'present=1';
   const url = location.origin + location.pathname + (query ? '?' + query : '');
   if (location.href !== url) history.replaceState(null, '', url);
   return url;
@@ -67,6 +57,26 @@ def header(view: ZooView) -> None:
     gr.Markdown(f"# VAE Zoo\nAE, VAE and CVAE on {datasets}, side by side.")
     with gr.Accordion("What am I looking at? (AE vs VAE vs CVAE)", open=False):
         gr.Markdown(EXPLAINER)
+
+
+_JS_PRESENT = """(on) => { document.body.classList.toggle('presentation', !!on); return on; }"""
+
+
+def presentation_switch() -> gr.Checkbox:
+    """The presentation-mode switch: larger text and plots, for a projector (link parameter present=1)."""
+    return gr.Checkbox(False, label="presentation mode (large text and plots)", elem_id="presentation", scale=1)
+
+
+def wire_presentation(demo: gr.Blocks, switch: gr.Checkbox, url: gr.Textbox) -> None:
+    """The switch styles the page (a class on <body>), follows present=1 in an opened link, and goes into the share link."""
+    switch.change(None, switch, None, js=_JS_PRESENT, api_visibility="private")
+    switch.change(lambda q: q, url, url, js=_JS_SET_URL, api_visibility="private")
+
+    def opened(request: gr.Request):
+        value = dict(request.query_params).get(PRESENT_KEY, "") if request else ""
+        return gr.update(value=True) if value in ("1", "true") else gr.skip()
+
+    demo.load(opened, None, switch, api_visibility="private")
 
 
 def share_box():

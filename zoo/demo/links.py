@@ -25,6 +25,7 @@ from ..errors import InputError
 
 AUTO = "auto"
 EACH = "each"
+PAGE_KEYS = ("tab", "present")  # a link's keys for the page, not for its tab (present=1: presentation mode)
 MAX_RAW = 2000  # characters of one value in a link; longer values are not read
 _KIND_WORDS = {"str": "text", "int": "a whole number", "float": "a number", "bool": "0 or 1",
                "list": "comma-separated names", "floats": "comma-separated numbers"}
@@ -98,7 +99,7 @@ class LinkSchema:
         """Typed values from a parsed query string, and a note on each key that was ignored."""
         params, notes = {}, []
         for key, raw in query.items():
-            if key == "tab" or key.startswith("__"):
+            if key in PAGE_KEYS or key.startswith("__"):
                 continue
             field = self.fields.get(key)
             if field is None:

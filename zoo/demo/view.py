@@ -85,11 +85,15 @@ class ZooView:
     # -----------------------------------------------------------------------------------------
     # Which models can do what
 
-    def models(self, *, conditional: bool | None = None, latent_dim: int | None = None, dataset: str | None = None) -> list[str]:
-        """Names of the models with these capabilities (None: any)."""
+    def models(self, *, conditional: bool | None = None, latent_dim: int | None = None, dataset: str | None = None,
+               study: str = "") -> list[str]:
+        """Names of the models with these capabilities (None: any). The models of a study (the β
+        sweep) are offered only by the tab that shows it: ask for them by `study`."""
         out = []
         for name in self.names:
             spec = get_spec(name)
+            if spec.study != study:
+                continue
             if conditional is not None and spec.conditional != conditional:
                 continue
             if latent_dim is not None and spec.latent_dim != latent_dim:
@@ -150,6 +154,14 @@ class ZooView:
             return None
         except InputError as exc:
             return str(exc)
+
+    def metrics(self, name: str) -> dict:
+        """What `vae-zoo eval` recorded in the card of `name`'s weights ({} when nothing, or no weights)."""
+        try:
+            folder = self.model(name).weights_location.folder
+        except InputError:
+            return {}
+        return dict(read_record(folder).get("metrics") or {})
 
     def parse_label(self, name: str, label) -> int:
         """A label given as a name ("Sneaker") or a number (7, "7"), -> its index for model `name`."""
