@@ -39,8 +39,10 @@ def build(ctx: Context) -> TabUI:
             seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="seed of the draws", elem_id="map-seed")
             button = gr.Button("Draw maps", variant="primary", elem_id="map-run")
         with gr.Row():
-            left_img = gr.Image(label="left map", format="png", interactive=False, show_label=False, elem_id="map-left-img")
-            right_img = gr.Image(label="right map", format="png", interactive=False, show_label=False, elem_id="map-right-img")
+            left_img = gr.Image(label="left map", format="png", interactive=False, show_label=False, min_width=440,
+                                elem_id="map-left-img")
+            right_img = gr.Image(label="right map", format="png", interactive=False, show_label=False, min_width=440,
+                                 elem_id="map-right-img")
             with gr.Column(scale=0, min_width=220):
                 decoded = gr.Image(label="decoded at the clicked point", format="png", interactive=False, height=200, width=200,
                                    elem_classes="pixelated", elem_id="map-decoded")
