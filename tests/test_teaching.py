@@ -116,3 +116,20 @@ def test_every_link_in_the_explainer_opens_its_view():
         tab, params, notes = read_link(dict(parse_qsl(query)))
         kept, more = LINKS[tab].clean(full, params)
         assert notes + more == [] and kept == params, query
+
+
+def test_every_link_of_the_readme_walkthrough_opens_its_view():
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## For teachers", 1)[1].split("\n## ", 1)[0]
+    links = re.findall(r"\]\((http://127\.0\.0\.1:7860/\?[^)]*)\)", section)
+    assert len(links) >= 9
+    full = ZooView()
+    for link in links:
+        query = dict(parse_qsl(urlsplit(link).query))
+        assert query.pop("present") == "1", link
+        tab, params, notes = read_link(query)
+        kept, more = LINKS[tab].clean(full, params)
+        assert notes + more == [] and kept == params, link
