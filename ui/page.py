@@ -2,7 +2,9 @@
 
 Each tab keeps its link in a hidden textbox (`TabUI.link`); the share box shows the one of the
 tab on screen and writes it into the address bar. Opening a link reads it once (`read`), then
-asks every tab for its own part (`TabUI.restore`) and runs every tab once (`TabUI.on_load`).
+asks every tab for its own part (`TabUI.restore`) and runs only the tab it opens
+(`TabUI.on_load`); every other tab runs when it is first shown. What was ignored in a link is
+shown as plain text, never as Markdown or HTML: a link is written by whoever sends it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import gradio as gr
 
 from zoo.demo import LINKS, ZooView, read_link
+from zoo.demo.links import link_notes
 
 from .common import PRIVATE, TabUI
 from .explainer import explainer
@@ -83,14 +86,16 @@ def share_box():
     with gr.Row(elem_id="share-row"):
         url = gr.Textbox(label="link to this view", interactive=False, scale=5, elem_id="share-url")
         copy = gr.Button("copy link", scale=1, elem_id="copy-link")
-    notes = gr.Markdown(elem_id="link-notes")
+    notes = gr.Textbox(label="some of the link was ignored", interactive=False, visible=False, max_lines=6,
+                       elem_id="link-notes")
     url.change(None, url, url, js=_JS_SET_URL, api_visibility="private")
     copy.click(None, None, None, js=_JS_COPY, api_visibility="private")
     return url, notes
 
 
-def wire_links(demo: gr.Blocks, view: ZooView, tabs: gr.Tabs, built: list[TabUI], url: gr.Textbox, notes: gr.Markdown) -> None:
-    """The share box follows the tab on screen; opening a link restores its tab and runs every tab once."""
+def wire_links(demo: gr.Blocks, view: ZooView, tabs: gr.Tabs, built: list[TabUI], url: gr.Textbox, notes: gr.Textbox) -> None:
+    """The share box follows the tab on screen; opening a link restores its tab and runs that tab
+    only; another tab runs the first time it is shown."""
     first = built[0].id
     current = gr.State(first)
     link_boxes = [ui.link for ui in built]
@@ -99,10 +104,6 @@ def wire_links(demo: gr.Blocks, view: ZooView, tabs: gr.Tabs, built: list[TabUI]
     def shown(tab, *links):
         return links[ids.index(tab)] if tab in ids else gr.skip()
 
-    for ui in built:
-        ui.tab.select(lambda t=ui.id: t, None, current, **PRIVATE).then(shown, [current, *link_boxes], url, **PRIVATE)
-        ui.link.change(shown, [current, *link_boxes], url, **PRIVATE)
-
     opened = gr.State({})
 
     def read(request: gr.Request):
@@ -110,9 +111,38 @@ def wire_links(demo: gr.Blocks, view: ZooView, tabs: gr.Tabs, built: list[TabUI]
         if tab:
             params, more = LINKS[tab].clean(view, params)
             problems += more
-        note = ("Some of the link was ignored: " + "; ".join(problems)) if problems else ""
-        return gr.update(selected=tab) if tab else gr.skip(), tab or first, note, {"tab": tab, "params": params}
+        note = link_notes(problems)
+        return (gr.update(selected=tab) if tab else gr.skip(), tab or first, gr.update(value=note, visible=bool(note)),
+                {"tab": tab, "params": params})
 
     loaded = demo.load(read, None, [tabs, current, notes, opened], api_visibility="private")
     for ui in built:
-        ui.on_load(loaded.then(ui.restore, opened, ui.restore_outputs, **PRIVATE))
+        # "run" once: the tab's first run, when the link opens it or when it is first shown; the
+        # value never changes again, so later visits show what is there.
+        start = gr.Textbox(visible=False, elem_id=f"start-{ui.id}")
+        ui.on_load(start.change(_nothing, None, None, **PRIVATE))
+        restored = loaded.then(ui.restore, opened, ui.restore_outputs, **PRIVATE)
+        restored.then(lambda o, t=ui.id: "run" if (o.get("tab") or first) == t else gr.skip(), opened, start, **PRIVATE)
+        selected = ui.tab.select(lambda t=ui.id: t, None, current, **PRIVATE)
+        selected.then(shown, [current, *link_boxes], url, **PRIVATE)
+        selected.then(lambda: "run", None, start, **PRIVATE)
+        ui.link.change(shown, [current, *link_boxes], url, **PRIVATE)
+
+
+def _nothing():
+    return None
+
+
+def release_sessions(demo: gr.Blocks) -> None:
+    """When a browser session ends (its tab closed), drop what Gradio keeps for it: its copy of
+    the page's config and its states (about 0.4 MB). Sessions that never close (API clients) are
+    bounded by `launch(state_session_capacity=...)`, oldest out first."""
+
+    def end(request: gr.Request):
+        holder = getattr(demo, "state_holder", None)
+        if holder is not None and request is not None and request.session_hash:
+            with holder.lock:
+                holder.session_data.pop(request.session_hash, None)
+                holder.time_last_used.pop(request.session_hash, None)
+
+    demo.unload(end)

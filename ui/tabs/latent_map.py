@@ -83,8 +83,10 @@ def build(ctx: Context) -> TabUI:
     def clicker(side):
         @handle_errors
         def decode_click(dataset, left, right, ellipses, scale, show, a, b, seed, large=False, evt: gr.SelectData = None):
-            out = compute.click(view, dataset, (left, right), side, *evt.index, scale=scale,
-                                options=options(ellipses, show, a, b, seed, large))
+            chosen = options(ellipses, show, a, b, seed, large)
+            if not compute.on_map(view, dataset, (left, right), side, *evt.index, scale=scale, options=chosen):
+                return gr.skip(), gr.skip(), gr.skip()  # the margin: nothing to decode, nothing changes
+            out = compute.click(view, dataset, (left, right), side, *evt.index, scale=scale, options=chosen)
             return out.image, out.caption, out.marked
         return decode_click
 
@@ -105,7 +107,10 @@ def build(ctx: Context) -> TabUI:
         pair = compute.default_pair(view, dataset)
         return gr.update(choices=names, value=chosen_left or pair[0]), gr.update(choices=names, value=chosen_right or pair[1])
 
-    dataset.input(pair_for, dataset, [left, right], **PRIVATE)
+    def switch_dataset(dataset):  # the maps, decoded point and notes of the other dataset go, errors with them
+        return *pair_for(dataset), None, None, None, "", ""
+
+    dataset.input(switch_dataset, dataset, [left, right, left_img, right_img, decoded, caption, info], **PRIVATE)
 
     restore_outputs = [dataset, left, right, ellipses, scale, show, a, b, seed]
 

@@ -57,9 +57,11 @@ def build(ctx: Context) -> TabUI:
             and per model μ decoded beside a few draws from q(z|x) decoded (a VAE's differ: a region; an AE's do not: a point).
         """
         picked = view.pick(dataset, source, example_index, upload, sketch)
-        names = compute.model_names(view, dataset, models)
+        every = compute.model_names(view, dataset, models)
+        # every model of the dataset: one that cannot load is left out (its note says why), not the whole tab
+        names = every if models else [n for n in every if not view.broken(n)] or every
         out = compute.reconstruct(view, names, picked, label)
-        return (im.enlarge(picked.image), out.gallery, out.table, out.posterior, "\n\n".join(view.model_info(n) for n in names),
+        return (im.enlarge(picked.image), out.gallery, out.table, out.posterior, "\n\n".join(view.model_info(n) for n in every),
                 out.regions)
 
     inputs = [dataset, models, *picker.inputs, label]

@@ -16,6 +16,7 @@ with a note saying why.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlencode
@@ -183,6 +184,21 @@ def _parse(raw: str, kind: str):
             raise ValueError
         return values
     raise ValueError(kind)
+
+
+def link_notes(problems: list[str], limit: int = 8) -> str:
+    """The notes on a link that was read, as plain text: the first `limit`, then how many more."""
+    shown = list(problems[:limit]) + ([f"and {len(problems) - limit} more"] if len(problems) > limit else [])
+    return "; ".join(shown)
+
+
+_PATH = re.compile(r"(?<![\w.:/~])(?:[A-Za-z]:)?(?:[/\\][^\s'\"/\\<>]+)+[/\\]([^\s'\"/\\<>]*)")
+
+
+def scrub_paths(text: str) -> str:
+    """`text` with every absolute path cut to its last part ('/tmp/gradio/ab12/x.png' -> 'x.png'):
+    what a user reads names no folder of the server."""
+    return _PATH.sub(lambda m: m.group(1) or "…", str(text))
 
 
 def short_repr(value, limit: int = 60) -> str:

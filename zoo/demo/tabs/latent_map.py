@@ -178,6 +178,19 @@ def _draw(view: ZooView, name: str, extent: float, options: MapOptions) -> Laten
     return LatentMap(image, frame, flat.points, flat.center, flat.basis, flat.projected, holes)
 
 
+def on_map(view: ZooView, dataset: str, names, side: int, x, y, scale: str = "shared",
+           options: MapOptions | None = None) -> bool:
+    """Whether pixel (x, y) of map number `side` (as `maps` drew it) is inside its plot area: a click
+    there decodes, a click on the margin does nothing."""
+    check_pair(view, dataset, names)
+    options = check_options(view, dataset, options or MapOptions())
+    lmap = latent_map(view, names[side], extent=extents(view, names, scale)[side], options=options)
+    try:
+        return lmap.frame.contains(float(x), float(y))
+    except (TypeError, ValueError, OverflowError):
+        return False
+
+
 @torch.inference_mode()
 def _overlays(view: ZooView, name: str, flat: Plane, options: MapOptions) -> tuple[Overlays, tuple[int, int] | None]:
     spec, model = view.spec(name), view.model(name)
