@@ -56,6 +56,17 @@ def presenting(ctx: Context) -> list:
     return [ctx.presentation] if ctx.presentation is not None else []
 
 
+def redraw_if_shown(fn, outputs: int):
+    """`fn(*inputs)` for the presentation switch, whose last input is one of the tab's pictures: a tab
+    that has not drawn yet (no picture) stays as it is, so switching computes no tab nobody opened."""
+
+    def redraw(*values):
+        *inputs, picture = values
+        return fn(*inputs) if picture is not None else tuple(gr.skip() for _ in range(outputs))
+
+    return redraw
+
+
 @dataclass
 class TabUI:
     """What `app.py` needs from a built tab.

@@ -6,7 +6,7 @@ import gradio as gr
 
 from zoo.demo.tabs import latent_map as compute
 
-from ..common import PRIVATE, Context, TabUI, as_int, handle_errors, presenting, skip_all
+from ..common import PRIVATE, Context, TabUI, as_int, handle_errors, presenting, redraw_if_shown, skip_all
 
 TITLE = "Latent map"
 LINK = compute.LINK
@@ -99,8 +99,8 @@ def build(ctx: Context) -> TabUI:
     button.click(latent_map, inputs, [left_img, right_img, info], api_name="latent_map").success(*link_args, **PRIVATE)
     left_img.select(clicker(0), inputs, [decoded, caption, left_img], api_visibility="private")
     right_img.select(clicker(1), inputs, [decoded, caption, right_img], api_visibility="private")
-    if ctx.presentation is not None:
-        ctx.presentation.change(latent_map, inputs, [left_img, right_img, info], **PRIVATE)
+    if ctx.presentation is not None:  # redrawn larger (or back), if the tab has drawn its maps yet
+        ctx.presentation.change(redraw_if_shown(latent_map, 3), [*inputs, left_img], [left_img, right_img, info], **PRIVATE)
 
     def pair_for(dataset, chosen_left=None, chosen_right=None):
         names = view.models(dataset=dataset)

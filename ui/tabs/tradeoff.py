@@ -6,7 +6,7 @@ import gradio as gr
 
 from zoo.demo.tabs import tradeoff as compute
 
-from ..common import PRIVATE, Context, TabUI, handle_errors, presenting, skip_all
+from ..common import PRIVATE, Context, TabUI, handle_errors, presenting, redraw_if_shown, skip_all
 
 TITLE = "Trade-off (β)"
 LINK = compute.LINK
@@ -85,8 +85,8 @@ def build(ctx: Context) -> TabUI:
     beta.change(tradeoff, inputs, outputs, api_name="tradeoff", show_progress="minimal").success(write_link, inputs, link, **PRIVATE)
     dataset.input(tradeoff, inputs, outputs, api_visibility="private", show_progress="minimal").success(
         write_link, inputs, link, **PRIVATE)
-    if ctx.presentation is not None:
-        ctx.presentation.change(tradeoff, inputs, outputs, **PRIVATE)
+    if ctx.presentation is not None:  # redrawn larger (or back), if the tab has drawn yet
+        ctx.presentation.change(redraw_if_shown(tradeoff, len(outputs)), [*inputs, latent], outputs, **PRIVATE)
 
     restore_outputs = [dataset, step, beta]
 
