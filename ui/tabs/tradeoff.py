@@ -27,7 +27,7 @@ def build(ctx: Context) -> TabUI:
                     "grow with β.)")
         with gr.Row():
             dataset = gr.Dropdown(datasets, value=first, label="dataset", elem_id="trd-dataset")
-            step = gr.Slider(0, len(betas) - 1, value=start, step=1, label="step of the sweep: β = " + " · ".join(f"{b:g}" for b in betas),
+            step = gr.Slider(0, max(1, len(betas) - 1), value=start, step=1, label="step of the sweep: β = " + " · ".join(f"{b:g}" for b in betas),
                              elem_id="trd-step")
             chosen = gr.Markdown(elem_id="trd-beta")
             beta = gr.Number(betas[start], visible=False, elem_id="trd-beta-value")  # the slider's β: what the endpoint takes
