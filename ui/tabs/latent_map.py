@@ -50,11 +50,7 @@ def build(ctx: Context) -> TabUI:
         info = gr.Markdown(elem_id="map-info")
         link = gr.Textbox(visible=False, elem_id="link-latent_map")
 
-    def options(ellipses, show, a, b, seed, large=False):
-        show = set(show or [])
-        return compute.MapOptions(bool(ellipses), "draws" in show, "path" in show, "posterior" in show,
-                                  a if a is not None else 0, b if b is not None else 1, seed if seed is not None else 0,
-                                  bool(large))
+    options = compute.options_from
 
     @handle_errors
     def latent_map(dataset: str, left: str, right: str, ellipses: bool = False, scale: str = "shared",
