@@ -22,6 +22,8 @@ CSS = """
 #share-row { align-items: end; }
 /* An image's label sits above it, never over its top rows (Gradio floats it over the top-left corner). */
 .block label.float[data-testid="block-label"] { position: static; margin-bottom: 4px; }
+/* A gallery caption wraps instead of hiding the end of a model's name. */
+.gallery .caption-label, .thumbnail-item .caption-label { white-space: normal; max-width: 96%; }
 /* An image's buttons (full screen, download) show on hover only, not over its top-right corner. */
 .block .icon-button-wrapper.top-panel { opacity: 0; transition: opacity 0.15s; }
 .block:hover .icon-button-wrapper.top-panel, .block:focus-within .icon-button-wrapper.top-panel { opacity: 1; }

@@ -6,7 +6,7 @@ import gradio as gr
 
 from zoo.demo.tabs import latent_map as compute
 
-from ..common import PRIVATE, Context, TabUI, as_int, handle_errors, presenting, skip_all
+from ..common import PRIVATE, Context, TabUI, as_int, handle_errors, presenting, redraw_if_shown, skip_all
 
 TITLE = "Latent map"
 LINK = compute.LINK
@@ -39,8 +39,10 @@ def build(ctx: Context) -> TabUI:
             seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="seed of the draws", elem_id="map-seed")
             button = gr.Button("Draw maps", variant="primary", elem_id="map-run")
         with gr.Row():
-            left_img = gr.Image(label="left map", format="png", interactive=False, show_label=False, elem_id="map-left-img")
-            right_img = gr.Image(label="right map", format="png", interactive=False, show_label=False, elem_id="map-right-img")
+            left_img = gr.Image(label="left map", format="png", interactive=False, show_label=False, min_width=440,
+                                elem_id="map-left-img")
+            right_img = gr.Image(label="right map", format="png", interactive=False, show_label=False, min_width=440,
+                                 elem_id="map-right-img")
             with gr.Column(scale=0, min_width=220):
                 decoded = gr.Image(label="decoded at the clicked point", format="png", interactive=False, height=200, width=200,
                                    elem_classes="pixelated", elem_id="map-decoded")
@@ -48,11 +50,7 @@ def build(ctx: Context) -> TabUI:
         info = gr.Markdown(elem_id="map-info")
         link = gr.Textbox(visible=False, elem_id="link-latent_map")
 
-    def options(ellipses, show, a, b, seed, large=False):
-        show = set(show or [])
-        return compute.MapOptions(bool(ellipses), "draws" in show, "path" in show, "posterior" in show,
-                                  a if a is not None else 0, b if b is not None else 1, seed if seed is not None else 0,
-                                  bool(large))
+    options = compute.options_from
 
     @handle_errors
     def latent_map(dataset: str, left: str, right: str, ellipses: bool = False, scale: str = "shared",
@@ -97,8 +95,8 @@ def build(ctx: Context) -> TabUI:
     button.click(latent_map, inputs, [left_img, right_img, info], api_name="latent_map").success(*link_args, **PRIVATE)
     left_img.select(clicker(0), inputs, [decoded, caption, left_img], api_visibility="private")
     right_img.select(clicker(1), inputs, [decoded, caption, right_img], api_visibility="private")
-    if ctx.presentation is not None:
-        ctx.presentation.change(latent_map, inputs, [left_img, right_img, info], **PRIVATE)
+    if ctx.presentation is not None:  # redrawn larger (or back), if the tab has drawn its maps yet
+        ctx.presentation.change(redraw_if_shown(latent_map, 3), [*inputs, left_img], [left_img, right_img, info], **PRIVATE)
 
     def pair_for(dataset, chosen_left=None, chosen_right=None):
         names = view.models(dataset=dataset)

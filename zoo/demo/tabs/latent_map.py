@@ -123,6 +123,18 @@ def extents(view: ZooView, names, scale: str = "shared") -> list[float]:
     return [max(fits)] * len(fits) if scale == "shared" else fits
 
 
+SHOW = ("draws", "path", "posterior")  # the overlays a request may name
+
+
+def options_from(ellipses=False, show=None, a=0, b=1, seed=0, large=False) -> MapOptions:
+    """MapOptions from an endpoint's values: `show` names the overlays (any of SHOW)."""
+    shown = [show] if isinstance(show, str) else show if show is not None else []
+    if not isinstance(shown, (list, tuple)) or any(not isinstance(s, str) or s not in SHOW for s in shown):
+        raise InputError(f"show must be a list of {', '.join(SHOW)}; got {show!r}"[:200])
+    return MapOptions(bool(ellipses), "draws" in shown, "path" in shown, "posterior" in shown,
+                      0 if a is None else a, 1 if b is None else b, 0 if seed is None else seed, bool(large))
+
+
 def check_options(view: ZooView, dataset: str, options: MapOptions) -> MapOptions:
     """`options` with its example indices and seed checked (an InputError says which is wrong)."""
     count = len(view.examples(dataset))
