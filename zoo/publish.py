@@ -24,6 +24,7 @@ from .cards import read_record, render_card
 from .download import HUB_ORG_ENV, LIBRARY, describe, endpoint, hub_org, sha256_of
 from .errors import InputError
 from .locations import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, stamp_config
+from .onnx import ONNX_DIR
 from .registry import REPO_ROOT, get_spec, list_models
 from .version import __version__
 
@@ -45,7 +46,8 @@ class Published:
 
 def publish(name: str, *, repo_id: str | None = None, org: str | None = None, private: bool | None = None,
             token: str | None = None, allow_unmeasured: bool = False) -> Published:
-    """Upload `name`'s bundled config.json, model.safetensors and model card to `repo_id` (default ORG/<name>).
+    """Upload `name`'s bundled config.json, model.safetensors, model card and ONNX export (onnx/, if there
+    is one) to `repo_id` (default ORG/<name>).
 
     The repo is created if needed. The card is re-rendered for the Hub: metrics as model-index eval
     results, dataset, recipe, license, tags, and a loading snippet for this repo. An unchanged upload
@@ -70,6 +72,8 @@ def publish(name: str, *, repo_id: str | None = None, org: str | None = None, pr
         api.create_repo(repo_id, private=private, exist_ok=True)
         for filename in (CONFIG_FILE, WEIGHTS_FILE):
             shutil.copyfile(folder / filename, Path(staging) / filename)
+        if (folder / ONNX_DIR).is_dir():  # the ONNX export (`zoo export-onnx`), in the Hub's usual onnx/ folder
+            shutil.copytree(folder / ONNX_DIR, Path(staging) / ONNX_DIR)
         stamp_config(Path(staging), spec.family)  # so hf-hub:OWNER/REPO loads without a plugin
         render_card(spec, record, hub_repo=repo_id).save(Path(staging) / CARD_FILE)
         info = api.upload_folder(repo_id=repo_id, folder_path=staging, commit_message=f"Publish {name} with vae-zoo")
