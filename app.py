@@ -17,7 +17,7 @@ import sys
 
 import gradio as gr
 
-from ui import page
+from ui import live, page
 from ui.common import Context, clear_input_errors
 from ui.tabs import TABS
 from zoo.demo import ZooView
@@ -32,6 +32,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
     ctx = Context(ZooView(models, device))
     with gr.Blocks(title="VAE Zoo", analytics_enabled=False) as demo:
         page.header(ctx.view)
+        gr.Markdown("Live decoding in your browser: loading…", elem_id="live-status")  # web/live.js writes what it did
         url, notes = page.share_box()
         with gr.Tabs(selected=TABS[0].LINK.tab) as tabs:
             built = [tab.build(ctx) for tab in TABS]
@@ -40,6 +41,9 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
         if isinstance(block, gr.components.Component) and not isinstance(block, gr.Image):  # images: see input_picker
             clear_input_errors(block)
     demo.gif_dir = ctx.gif_dir
+    # The page decodes in the browser (ui/live.py): these files are served as they are, nothing else of their folders.
+    gr.set_static_paths(live.static_paths(ctx.view))
+    demo.live_head = live.head(ctx.view)
     return demo
 
 
@@ -53,7 +57,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, sh
     torch.set_num_threads(1)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, css=page.CSS,
-                       allowed_paths=[str(demo.gif_dir)], mcp_server=mcp, **kwargs)
+                       allowed_paths=[str(demo.gif_dir)], mcp_server=mcp, head=getattr(demo, "live_head", None), **kwargs)
 
 
 def _flag(name: str) -> bool:

@@ -6,6 +6,7 @@ import gradio as gr
 
 from zoo.demo.tabs import latent_map as compute
 
+from .. import live
 from ..common import PRIVATE, Context, TabUI, handle_errors, skip_all
 
 TITLE = "Latent map"
@@ -37,6 +38,7 @@ def build(ctx: Context) -> TabUI:
                 caption = gr.Markdown(elem_id="map-caption")
         info = gr.Markdown(elem_id="map-info")
         link = gr.Textbox(visible=False, elem_id="link-latent_map")
+        projections = live.state_box("map-live")
 
     @handle_errors
     def latent_map(dataset: str, left: str, right: str, ellipses: bool = False):
@@ -61,7 +63,15 @@ def build(ctx: Context) -> TabUI:
 
     inputs = [dataset, left, right, ellipses]
     link_args = (lambda *values: LINK.write(**dict(zip(("dataset", "left", "right", "ellipses"), values))), inputs, link)
-    button.click(latent_map, inputs, [left_img, right_img, info], api_name="latent_map").success(*link_args, **PRIVATE)
+    @handle_errors
+    def for_page(dataset, left, right, ellipses):
+        """How each map goes from a pixel to a code, for live.js (pointer moves decode in the page)."""
+        return {side: compute.page_projection(view, name, ellipses) for side, name in (("left", left), ("right", right))}
+
+    live_args = (for_page, inputs, projections)
+    button.click(latent_map, inputs, [left_img, right_img, info], api_name="latent_map").success(*link_args, **PRIVATE).success(
+        *live_args, **PRIVATE)
+    live.to_page(projections, "latent_map")
     left_img.select(decode_click, [left, ellipses], [decoded, caption, left_img], api_visibility="private")
     right_img.select(decode_click, [right, ellipses], [decoded, caption, right_img], api_visibility="private")
 
@@ -84,6 +94,6 @@ def build(ctx: Context) -> TabUI:
 
     def on_load(event):
         event.then(latent_map, inputs, [left_img, right_img, info], api_visibility="private",
-                   show_progress="minimal").success(*link_args, **PRIVATE)
+                   show_progress="minimal").success(*link_args, **PRIVATE).success(*live_args, **PRIVATE)
 
     return TabUI(LINK.tab, tab, link, restore, restore_outputs, on_load)

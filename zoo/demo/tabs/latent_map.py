@@ -77,6 +77,17 @@ def _draw(view: ZooView, name: str, ellipses: bool) -> LatentMap:
     return LatentMap(image, frame, points, center, basis, projected)
 
 
+def page_projection(view: ZooView, name: str, ellipses: bool = False) -> dict:
+    """What the page needs to do `decode_point` itself (JSON): the map's frame, its plane in latent
+    space, and, for a conditional model, the examples' points and labels (the nearest one's label is used)."""
+    lmap = latent_map(view, name, ellipses)
+    frame = {key: float(getattr(lmap.frame, key)) for key in ("lo", "hi", "left", "top", "side")}
+    out = dict(name=name, frame=frame, center=lmap.center.tolist(), basis=lmap.basis.tolist(), points=None, labels=None)
+    if view.spec(name).conditional:
+        out.update(points=np.round(lmap.points, 4).tolist(), labels=view.encoded(name).labels.astype(int).tolist())
+    return out
+
+
 @torch.inference_mode()
 def decode_point(view: ZooView, name: str, x, y, ellipses: bool = False) -> MapPoint:
     """Decode the latent map of `name` at pixel (x, y) of its picture (as a click reports it)."""
