@@ -225,25 +225,26 @@ function tick(kind, values) {
 
 function update(kind, value) {
   serverState[kind] = value || null;
-  if (kind === "latent_map") return maps.update(value);
-  if (value && value.values) tick(kind, value.values);
+  if (kind === "latent_map") return;
+  // Nothing to draw yet: the server's picture already shows these values; the page takes over at the next tick.
 }
 
 // ------------------------------------------------------------------------------------------
 // Latent map: the point under the pointer decoded as it moves; a click pins it
 
 const maps = {
-  pinned: null, // [side, z, label] of the last click
-  update(value) {
-    for (const side of ["left", "right"]) {
-      const img = document.querySelector(`#map-${side}-img img`);
-      if (img && !img.dataset.liveHover) {
-        img.dataset.liveHover = "1";
-        img.addEventListener("pointermove", (e) => this.hover(side, e, false));
-        img.addEventListener("click", (e) => this.hover(side, e, true));
-        img.addEventListener("pointerleave", () => { if (this.pinned) this.decode(...this.pinned); });
+  pinned: null, // [name, z, label] of the last click
+  // Delegated from the document: Gradio renders a tab's images only once it is shown, and replaces them on updates.
+  listen() {
+    const side = (e) => (e.target.closest("#map-left-img") ? "left" : "right");
+    const onMap = (e) => e.target instanceof HTMLImageElement && e.target.closest("#map-left-img, #map-right-img");
+    document.addEventListener("pointermove", (e) => { if (onMap(e)) this.hover(side(e), e, false); });
+    document.addEventListener("click", (e) => { if (onMap(e)) this.hover(side(e), e, true); });
+    document.addEventListener("pointerout", (e) => {
+      if (onMap(e) && !onMap({ target: e.relatedTarget || document.body }) && this.pinned) {
+        schedule("latent_map", () => this.decode(...this.pinned));
       }
-    }
+    });
   },
   // pointer position -> the map picture's own pixels (the <img> is scaled, and letterboxed by object-fit: contain)
   pixel(img, event) {
@@ -269,7 +270,7 @@ const maps = {
   },
   hover(side, event, pin) {
     const m = serverState.latent_map?.[side];
-    const img = event.currentTarget;
+    const img = event.target;
     if (!m || !img.naturalWidth) return;
     const found = this.code(m, ...this.pixel(img, event));
     if (!found) return;
@@ -288,11 +289,151 @@ const maps = {
 };
 
 // ------------------------------------------------------------------------------------------
+// Draw and watch: each stroke on the pad is encoded by both maps' models; their reconstructions
+// update and their codes move as a dot on each map (through the map's own plane: PCA for large codes)
+
+const draw = {
+  pad: null,
+  setup() {
+    const host = document.getElementById("map-draw");
+    if (!host || this.pad) return;
+    const pad = document.createElement("canvas");
+    pad.width = pad.height = 280;
+    pad.id = "map-draw-pad";
+    pad.style.cssText = "background:#000;touch-action:none;cursor:crosshair;border:1px solid #888";
+    const ctx = pad.getContext("2d");
+    const clear = () => { ctx.fillStyle = "#000"; ctx.fillRect(0, 0, pad.width, pad.height); };
+    clear();
+    let last = null;
+    const at = (e) => { const r = pad.getBoundingClientRect(); return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height]; };
+    pad.addEventListener("pointerdown", (e) => { last = at(e); pad.setPointerCapture(e.pointerId); });
+    pad.addEventListener("pointermove", (e) => {
+      if (!last) return;
+      const next = at(e);
+      ctx.strokeStyle = "#fff"; ctx.lineWidth = 18; ctx.lineCap = "round";
+      ctx.beginPath(); ctx.moveTo(...last); ctx.lineTo(...next); ctx.stroke();
+      last = next;
+      this.watch();
+    });
+    pad.addEventListener("pointerup", () => { last = null; this.watch(); });
+    const button = document.createElement("button");
+    button.textContent = "clear";
+    button.id = "map-draw-clear";
+    button.addEventListener("click", () => { clear(); document.querySelectorAll(".vae-live-dot").forEach((d) => d.remove()); });
+    const row = document.createElement("div");
+    row.style.cssText = "display:flex;gap:12px;align-items:center;flex-wrap:wrap";
+    row.append(pad, button);
+    for (const side of ["left", "right"]) {
+      const out = document.createElement("div");
+      out.id = `map-draw-${side}`;
+      out.style.cssText = "width:112px;height:112px;image-rendering:pixelated";
+      row.append(out);
+    }
+    host.append(row);
+    this.pad = pad;
+  },
+  // zoo/demo/images.py prepare(), for strokes already light on black: crop to the ink, scale its
+  // longer side to the dataset's box, centre it (MNIST: by centre of mass). null while empty.
+  pixels(model) {
+    const [, h, w] = model.input_shape;
+    const src = this.pad.getContext("2d").getImageData(0, 0, this.pad.width, this.pad.height);
+    let top = Infinity, left = Infinity, bottom = -1, right = -1;
+    for (let y = 0; y < src.height; y++) for (let x = 0; x < src.width; x++) {
+      if (src.data[(y * src.width + x) * 4] > 0.15 * 255) { top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x); }
+    }
+    if (bottom < 0) return null;
+    const bh = bottom - top + 1, bw = right - left + 1;
+    const scale = model.framing.box / Math.max(bh, bw);
+    const nh = Math.max(1, Math.round(bh * scale)), nw = Math.max(1, Math.round(bw * scale));
+    const small = document.createElement("canvas");
+    small.width = w; small.height = h;
+    const ctx = small.getContext("2d");
+    ctx.imageSmoothingEnabled = true; ctx.imageSmoothingQuality = "high";
+    const y0 = Math.floor((h - nh) / 2), x0 = Math.floor((w - nw) / 2);
+    ctx.drawImage(this.pad, left, top, bw, bh, x0, y0, nw, nh);
+    const data = ctx.getImageData(0, 0, w, h).data;
+    let out = new Float32Array(h * w);
+    let mass = 0, my = 0, mx = 0;
+    for (let i = 0; i < h * w; i++) { const v = data[i * 4] / 255; out[i] = v; mass += v; my += Math.floor(i / w) * v; mx += (i % w) * v; }
+    if (model.framing.centring === "mass" && mass > 0) {
+      const clip = (d, lo, hi) => Math.min(hi, Math.max(lo, d));
+      const dy = clip(Math.round((h - 1) / 2 - my / mass), -y0, h - y0 - nh), dx = clip(Math.round((w - 1) / 2 - mx / mass), -x0, w - x0 - nw);
+      const moved = new Float32Array(h * w);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) moved[((y + dy + h) % h) * w + ((x + dx + w) % w)] = out[y * w + x];
+      out = moved;
+    }
+    return out;
+  },
+  watch() {
+    const started = performance.now();
+    schedule("draw", async () => {
+      for (const side of ["left", "right"]) {
+        const m = serverState.latent_map?.[side];
+        const model = m && CONFIG.models[m.name];
+        if (status !== "ready" || !model) continue;
+        const x = this.pixels(model);
+        if (!x) continue;
+        const [, h, w] = model.input_shape;
+        const code = await this.bestCode(m.name, model, x);
+        show(`map-draw-${side}`, single(await decode(m.name, [code.mean], [code.label]), h, w));
+        this.dot(side, m, code.mean);
+      }
+      timings.push(["draw", performance.now() - started]);
+    });
+  },
+  // A conditional model is given the label with the lowest −ELBO (zoo/demo/view.py best_label); others encode once.
+  async bestCode(name, model, x) {
+    if (!model.conditional) return { mean: (await encode(name, x, 1, null)).mean[0], label: null };
+    const k = model.num_classes, labels = [...Array(k).keys()];
+    const batch = new Float32Array(k * x.length);
+    for (let i = 0; i < k; i++) batch.set(x, i * x.length);
+    const { mean, std } = await encode(name, batch, k, labels);
+    const recon = await decode(name, mean, labels);
+    let best = 0, bestLoss = Infinity;
+    for (let i = 0; i < k; i++) {
+      let loss = 0;
+      for (let j = 0; j < x.length; j++) {
+        const p = Math.min(1 - 1e-6, Math.max(1e-6, recon[i * x.length + j]));
+        loss -= x[j] * Math.log(p) + (1 - x[j]) * Math.log(1 - p);
+      }
+      mean[i].forEach((mu, d) => { const v = std[i][d] ** 2; loss += 0.5 * (v + mu * mu - Math.log(v) - 1); });
+      if (loss < bestLoss) { bestLoss = loss; best = i; }
+    }
+    return { mean: mean[best], label: best };
+  },
+  // The code as a dot on the map: into the map's plane ((z − center) · basis), then MapFrame.to_pixel.
+  dot(side, m, z) {
+    const img = document.querySelector(`#map-${side}-img img`);
+    if (!img || !img.naturalWidth) return;
+    const d = z.map((v, i) => v - m.center[i]);
+    const u = d.reduce((s, v, i) => s + v * m.basis[i][0], 0), v = d.reduce((s, x, i) => s + x * m.basis[i][1], 0);
+    const f = m.frame;
+    const px = f.left + ((u - f.lo) / (f.hi - f.lo)) * f.side, py = f.top + ((f.hi - v) / (f.hi - f.lo)) * f.side;
+    const rect = img.getBoundingClientRect();
+    const scale = Math.min(rect.width / img.naturalWidth, rect.height / img.naturalHeight);
+    let dot = document.getElementById(`map-${side}-dot`);
+    if (!dot) {
+      dot = document.createElement("div");
+      dot.id = `map-${side}-dot`;
+      dot.className = "vae-live-dot";
+      dot.style.cssText = "position:absolute;width:14px;height:14px;margin:-7px 0 0 -7px;border-radius:50%;background:#e11;border:2px solid #fff;pointer-events:none;z-index:10";
+      document.body.append(dot);
+    }
+    dot.style.left = `${window.scrollX + rect.left + (rect.width - img.naturalWidth * scale) / 2 + px * scale}px`;
+    dot.style.top = `${window.scrollY + rect.top + (rect.height - img.naturalHeight * scale) / 2 + py * scale}px`;
+  },
+};
+
+// ------------------------------------------------------------------------------------------
 // Start
 
+let message = null; // the status line's text; kept, since Gradio may render the line after (or again)
+
 function say(text) {
-  const line = document.getElementById("live-status");
-  if (line) line.textContent = text;
+  message = text ?? message;
+  const block = document.getElementById("live-status");
+  const line = block && (block.querySelector(".prose, .md") || block);
+  if (line && message && line.textContent !== message) line.textContent = message;
 }
 
 async function start() {
@@ -307,7 +448,6 @@ async function start() {
     status = "ready";
     const where = CONFIG.runtime.source === "local" ? "served by this app" : "from a CDN";
     say(`Live: ${names.length} models decode in your browser (onnxruntime-web ${CONFIG.runtime.version}, ${where}); sliders and the latent map make no request.`);
-    for (const [kind, value] of Object.entries(serverState)) if (value) update(kind, value);
   } catch (error) {
     status = "failed";
     console.error("vae-zoo live:", error);
@@ -315,14 +455,26 @@ async function start() {
   }
 }
 
+maps.listen();
+// The pad is built when the Latent map tab's placeholder appears (Gradio renders a tab when it is first shown),
+// and the status line is kept as live.js wrote it.
+new MutationObserver(() => {
+  if (!document.getElementById("map-draw-pad")) { draw.pad = null; draw.setup(); }
+  say();
+})
+  .observe(document.body, { childList: true, subtree: true });
+
 window.vaeZooLive = {
   update,
   tick,
   get status() { return status; },
+  state: serverState,
   timings,
   // Load every model's sessions now (the tests and the benchmark wait for this before counting requests).
   preload: () => Promise.all(Object.keys(CONFIG.models).flatMap((n) => [session(n, "decoder"), session(n, "encoder")])),
   decode: (name, codes, labels) => decode(name, codes, labels),
+  draw,
   encode: (name, pixels, batch, labels) => encode(name, pixels, batch, labels),
-  ready: start(),
+  // The runtime loads once the page is idle: its first events (every tab runs once) come first.
+  ready: new Promise((resolve) => (window.requestIdleCallback || setTimeout)(resolve, { timeout: 2000 })).then(start),
 };

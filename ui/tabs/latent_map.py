@@ -36,6 +36,10 @@ def build(ctx: Context) -> TabUI:
                 decoded = gr.Image(label="decoded at the clicked point", format="png", interactive=False, height=200, width=200,
                                    elem_classes="pixelated", elem_id="map-decoded")
                 caption = gr.Markdown(elem_id="map-caption")
+        # Draw and watch (web/live.js): each stroke is encoded in the page by both models; their reconstructions
+        # and a dot on each map follow the pen. Without the in-page runtime, use Reconstruct's sketchpad.
+        gr.HTML("<b>Draw and watch</b>: draw on the black pad; each stroke is encoded by both models in your browser, "
+                "their reconstructions appear beside it and the code moves as a red dot on each map.", elem_id="map-draw")
         info = gr.Markdown(elem_id="map-info")
         link = gr.Textbox(visible=False, elem_id="link-latent_map")
         projections = live.state_box("map-live")
