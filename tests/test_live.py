@@ -97,7 +97,7 @@ def settle(page, kind: str, before: int) -> int:
     """Wait until the page has decoded for `kind` since `before` timings, and nothing is queued."""
     page.wait_for_function("([k, n]) => window.vaeZooLive.timings.slice(n).some(([kind]) => kind === k)", arg=[kind, before])
     page.wait_for_timeout(200)
-    return sum(1 for k, _ in page.evaluate("window.vaeZooLive.timings")[before:] if k == kind)
+    return sum(1 for k, *_ in page.evaluate("window.vaeZooLive.timings")[before:] if k == kind)
 
 
 def shown_pixels(page, selector: str) -> np.ndarray:
