@@ -24,6 +24,7 @@ Prints Markdown; with --out, writes it between `<!-- bench:live -->` markers in 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import statistics
 import time
@@ -64,7 +65,12 @@ def open_page(browser, url: str, wasm: bool = True):
     page.set_default_timeout(TIMEOUT_MS)
     urls, sizes = [], []
     page.on("request", lambda r: urls.append(r.url))
-    page.on("requestfinished", lambda r: sizes.append((r.url, r.sizes()["responseBodySize"])))
+
+    def finished(request):
+        with contextlib.suppress(Exception):  # a request still finishing when its page is closed has no sizes
+            sizes.append((request.url, request.sizes()["responseBodySize"]))
+
+    page.on("requestfinished", finished)
     return context, page, urls, sizes
 
 
