@@ -129,6 +129,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="output folder (default: assets/examples)")
     p.set_defaults(func=cmd_export_examples)
 
+    def cmd_build_dataset(args) -> int:
+        info = get_dataset(args.dataset)
+        if info.build is None:
+            raise SystemExit(f"{args.dataset} has nothing to build: it is read as it is ({info.source('train')})")
+        print(f"wrote {info.build()}")
+        return 0
+
+    p = sub.add_parser("build-dataset", help="build a rendered dataset (glyphs) into the cache, from scratch")
+    p.add_argument("dataset", help="a dataset with a build step, e.g. glyphs")
+    p.set_defaults(func=cmd_build_dataset)
+
     def cmd_publish(args) -> int:
         from .publish import publish
 
