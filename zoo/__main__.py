@@ -49,14 +49,15 @@ def cmd_list(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .train import train
+    from .train import Processes, train
 
     for name in _names(args):
         out = None
         if args.out:
             out = f"{args.out}/{name}" if args.all else args.out
-        result = train(name, epochs=args.epochs, device=args.device, out=out)
-        print(f"{name}: wrote {result.folder} (final test loss {result.history[-1]['test_loss']} nats/image)")
+        result = train(name, epochs=args.epochs, device=args.device, out=out, bf16=args.bf16)
+        if Processes.from_env().main:  # under torchrun, rank 0 wrote the folder
+            print(f"{name}: wrote {result.folder} (final test loss {result.history[-1]['test_loss']} nats/image)")
     return 0
 
 
@@ -65,7 +66,8 @@ def cmd_eval(args) -> int:
 
     results = {}
     for name in _names(args):
-        results[name] = evaluate(name, k=args.k, device=args.device, limit=args.limit, write_card=not args.no_card)
+        results[name] = evaluate(name, k=args.k, device=args.device, limit=args.limit, write_card=not args.no_card,
+                                 style_faces=args.style_faces)
         if not args.json:
             print(name)
             for key, value in results[name].items():
@@ -103,11 +105,14 @@ def main(argv: list[str] | None = None) -> int:
         if command == "train":
             p.add_argument("--epochs", type=int, help="override the recipe's epochs")
             p.add_argument("--out", help="output folder (default: the bundled weights folder)")
+            p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CUDA only)")
         else:
             p.add_argument("--k", type=int, default=64, help="importance samples for the NLL estimate (default 64)")
             p.add_argument("--limit", type=int, help="evaluate on the first N test images only")
             p.add_argument("--json", action="store_true", help="print JSON")
             p.add_argument("--no-card", action="store_true", help="do not write the results into the model card")
+            p.add_argument("--style-faces", type=int, default=24,
+                           help="held-out faces for the style metrics of a face dataset, glyphs (default 24)")
 
     p = sub.add_parser("train-classifier", help="train the classifier that judges label swaps")
     p.add_argument("dataset", choices=list_datasets())
