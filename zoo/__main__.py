@@ -9,6 +9,8 @@ import sys
 
 from . import get_dataset, get_spec, list_datasets, list_models
 
+FACES_SHIPPED = 2  # glyph faces in assets/examples: 124 images of 64×64, 0.5 MB
+
 
 def _names(args) -> list[str]:
     if args.all:
@@ -125,12 +127,14 @@ def main(argv: list[str] | None = None) -> int:
 
         for dataset in args.datasets or list_datasets():
             get_dataset(dataset)  # an unknown name fails here, with suggestions
-            print(f"wrote {export_examples(dataset, per_class=args.per_class, folder=args.out)}")
+            faces = "face" in get_dataset(dataset).factor_names  # glyphs: whole faces of 62 glyphs, a few
+            per_class = args.per_class or (FACES_SHIPPED if faces else 80)
+            print(f"wrote {export_examples(dataset, per_class=per_class, folder=args.out)}")
         return 0
 
     p = sub.add_parser("export-examples", help="write the test-set examples the app ships (assets/examples/)")
     p.add_argument("datasets", nargs="*", help="datasets (default: every one in `zoo.list_datasets()`)")
-    p.add_argument("--per-class", type=int, default=80, help="test images per class (default 80)")
+    p.add_argument("--per-class", type=int, help=f"test images per class (default 80), or whole faces for glyphs (default {FACES_SHIPPED})")
     p.add_argument("--out", help="output folder (default: assets/examples)")
     p.set_defaults(func=cmd_export_examples)
 
