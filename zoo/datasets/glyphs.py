@@ -360,10 +360,14 @@ def manifest(folder: Path | None = None) -> dict:
 
 
 def source(split: str) -> str:
+    """The card's sentence: which faces, from which packages (with versions), and the manifest's sha256."""
     m = manifest()
     faces = [f for f in m["faces"] if f["split"] == split]
-    return (f"{len(faces)} faces of {len({f['family'] for f in faces})} families ({split} split, by family), rendered from "
-            f"{len(m['packages'])} Debian font packages (manifest: {dataset_dir() / 'manifest.json'})")
+    digest = hashlib.sha256((dataset_dir() / "manifest.json").read_bytes()).hexdigest()
+    packages = ", ".join(f"{name} {version}" for name, version in m["packages"].items())
+    return (f"{len(faces)} faces of {len({f['family'] for f in faces})} families ({split} split, by family) rendered by "
+            f"`vae-zoo build-dataset glyphs` from {len(m['packages'])} Debian font packages: {packages}; "
+            f"manifest.json sha256 {digest} (it lists every font file's sha256)")
 
 
 register_dataset(Dataset(
