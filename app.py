@@ -12,6 +12,7 @@ into the page URL so that a link reproduces the view.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 
@@ -19,12 +20,16 @@ import gradio as gr
 
 from ui import page
 from ui.common import Context, clear_input_errors
+from ui.guard import MAX_FILE_BYTES, RequestLimits, served_files_only
+from ui.outputs import written_atomically
 from ui.tabs import TABS
 from zoo.demo import ZooView
 
-MAX_FILE_SIZE = "5mb"  # uploads above this are refused by the server before any handler runs
-CONCURRENCY = 2  # model calls at once: a free Space has 2 CPUs
+MAX_FILE_SIZE = MAX_FILE_BYTES  # uploads above this (5 MB) are refused by the server before any handler runs
+CONCURRENCY = 2  # model calls at once, all endpoints together: a free Space has 2 CPUs
+MODEL_CALLS = "model-calls"  # the one concurrency group of every queued event
 QUEUE_SIZE = 64
+SESSIONS = 128  # sessions whose state Gradio keeps (about 0.4 MB each: its copy of the page's config); oldest out first
 
 
 def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
@@ -33,27 +38,44 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
     with gr.Blocks(title="VAE Zoo", analytics_enabled=False) as demo:
         page.header(ctx.view)
         url, notes = page.share_box()
+        ctx = dataclasses.replace(ctx, presentation=page.presentation_switch())
         with gr.Tabs(selected=TABS[0].LINK.tab) as tabs:
             built = [tab.build(ctx) for tab in TABS]
         page.wire_links(demo, ctx.view, tabs, built, url, notes)
+        page.release_sessions(demo)
+        page.wire_presentation(demo, ctx.presentation, url)
     for block in demo.blocks.values():  # a value a component cannot take becomes a gr.Error that says so
         if isinstance(block, gr.components.Component) and not isinstance(block, gr.Image):  # images: see input_picker
             clear_input_errors(block)
+        if isinstance(block, (gr.Image, gr.ImageEditor, gr.Gallery, gr.File)):
+            served_files_only(written_atomically(block))  # files in: only uploads; pictures out: never rewritten
     demo.gif_dir = ctx.gif_dir
     return demo
 
 
+def share_concurrency(demo: gr.Blocks, limit: int = CONCURRENCY) -> None:
+    """Every queued event in one concurrency group: `limit` model calls at once in all, not per endpoint."""
+    for fn in demo.fns.values():
+        if fn.queue:
+            fn.concurrency_id, fn.concurrency_limit = MODEL_CALLS, limit
+
+
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, share: bool = False, mcp: bool | None = False,
            **kwargs):
-    """Queue (2 model calls at a time, 64 waiting) and serve, with the upload size limit; with `mcp`, also as MCP tools."""
+    """Queue (2 model calls at a time in all, 64 waiting) and serve, with the request size limits; with `mcp`, also as MCP tools."""
     import torch
+    from starlette.middleware import Middleware
 
     # One thread per request: the models are tiny, and on a shared 2-CPU machine two requests on
     # one core each beat one request whose two threads wait for each other (1 ms vs 30 ms a decode).
     torch.set_num_threads(1)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    share_concurrency(demo)
+    app_kwargs = kwargs.pop("app_kwargs", {})
+    app_kwargs.setdefault("middleware", []).append(Middleware(RequestLimits))
     return demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, css=page.CSS,
-                       allowed_paths=[str(demo.gif_dir)], mcp_server=mcp, **kwargs)
+                       allowed_paths=[str(demo.gif_dir)], mcp_server=mcp, state_session_capacity=SESSIONS,
+                       app_kwargs=app_kwargs, **kwargs)
 
 
 def _flag(name: str) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -22,7 +21,18 @@ from zoo.demo import AUTO, SOURCES, ZooView
 from zoo.demo import images as im
 from zoo.demo.links import short_repr
 
+from .guard import scrub_paths
+
 log = logging.getLogger("vae-zoo.app")
+
+MAX_MESSAGE = 400  # characters of an error message a user sees: never a megabyte of their own input back
+
+
+def public(message: str) -> str:
+    """An error message fit to show: no server path (cut to its last part), at most MAX_MESSAGE characters."""
+    text = scrub_paths(message)
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
 
 PRIVATE = dict(api_visibility="private", queue=False, show_progress="hidden")
 INTERNAL_ERROR = "internal error: the server logged what went wrong; try other settings, or report it"
@@ -33,7 +43,17 @@ class Context:
     """What every tab is built with: the zoo as the app serves it, and where files go."""
 
     view: ZooView
-    gif_dir: Path = Path(tempfile.gettempdir()) / "vae-zoo-gifs"
+    presentation: gr.Checkbox | None = None  # the page's presentation-mode switch: tabs that draw plots draw them larger
+
+    @property
+    def gif_dir(self) -> Path:
+        """Where interpolation GIFs go: the view's own scratch folder (per process, never shared)."""
+        return self.view.scratch / "gifs"
+
+
+def presenting(ctx: Context) -> list:
+    """The presentation switch as an event input ([] when the page has none)."""
+    return [ctx.presentation] if ctx.presentation is not None else []
 
 
 @dataclass
@@ -64,7 +84,7 @@ def handle_errors(fn):
         except gr.Error:
             raise
         except InputError as exc:
-            raise gr.Error(str(exc), print_exception=False) from exc
+            raise gr.Error(public(str(exc)), print_exception=False) from exc
         except Exception as exc:
             log.exception("internal error in %s", fn.__name__)
             raise gr.Error(INTERNAL_ERROR, print_exception=False) from exc
@@ -87,10 +107,10 @@ def clear_input_errors(component, explain=None):
     def checked_preprocess(payload):
         try:
             return preprocess(payload)
-        except gr.Error:
-            raise
+        except gr.Error as exc:  # Gradio's own (a value not among a dropdown's choices, ...) may quote the whole value
+            raise gr.Error(public(exc.message), print_exception=False) from exc
         except Exception as exc:
-            raise gr.Error((explain or cannot_use)(exc, payload), print_exception=False) from exc
+            raise gr.Error(public((explain or cannot_use)(exc, payload)), print_exception=False) from exc
 
     component.preprocess = checked_preprocess
     return component
@@ -134,8 +154,8 @@ def input_picker(view: ZooView, title: str, dataset: str, index: int, key: str) 
         sketch = gr.Sketchpad(label="draw (dark strokes on white)", visible=False, canvas_size=(280, 280), height=320,
                               brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=18),
                               layers=False, elem_id=f"{key}-sketch")
-        preview = gr.Image(label=f"{title} as the model sees it ({h}×{w})", interactive=False, height=120, width=120,
-                           format="png", elem_classes="pixelated", elem_id=f"{key}-preview")
+        preview = gr.Image(label=f"{title} as the model sees it ({h}×{w})", interactive=False, height=170, width=150,
+                           format="png", elem_classes="pixelated", elem_id=f"{key}-preview")  # 170: the label sits above
     source.change(lambda s: (gr.update(visible=s == "example"), gr.update(visible=s == "upload"), gr.update(visible=s == "draw")),
                   source, [example_column, upload, sketch], **PRIVATE)
 

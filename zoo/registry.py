@@ -75,6 +75,9 @@ class ModelSpec:
     hub_repo: str | None = None  # "owner/repo"
     revision: str | None = None  # a commit hash pins the weights; default: the repo's main branch
     sha256: str | None = None  # of model.safetensors; a download that does not match is rejected
+    # The study this entry was trained for (e.g. "beta_sweep"): such an entry is shown by that
+    # study's own tab, not offered in every model picker. "" for the zoo's own models.
+    study: str = ""
 
     @property
     def input_shape(self) -> tuple[int, int, int]:

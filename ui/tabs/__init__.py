@@ -3,6 +3,6 @@
 A new tab is a compute module in `zoo/demo/tabs/`, a UI module here, and one name in this list.
 """
 
-from . import interpolate, latent_map, reconstruct, sample, swap_labels, traverse
+from . import interpolate, latent_map, reconstruct, sample, swap_labels, tradeoff, traverse
 
-TABS = [reconstruct, sample, interpolate, swap_labels, latent_map, traverse]
+TABS = [reconstruct, sample, interpolate, swap_labels, latent_map, traverse, tradeoff]

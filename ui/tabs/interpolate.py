@@ -9,7 +9,6 @@ from zoo.demo import images as im
 from zoo.demo.tabs import interpolate as compute
 
 from ..common import PRIVATE, Context, TabUI, as_int, example_only, gallery_of, handle_errors, picker_pair, skip_all
-from .sample import default_model
 
 TITLE = "Interpolate"
 LINK = compute.LINK
@@ -17,13 +16,13 @@ LINK = compute.LINK
 
 def build(ctx: Context) -> TabUI:
     view = ctx.view
-    first = default_model(view)
+    first = compute.default_model(view)
     dataset = view.spec(first).dataset
     with gr.Tab(TITLE, id=LINK.tab) as tab:
         frames = gr.State(None)
         with gr.Row():
             with gr.Column(scale=2):
-                model = gr.Dropdown(view.names, value=first, label="model", elem_id="itp-model")
+                model = gr.Dropdown(view.models(), value=first, label="model", elem_id="itp-model")
                 path = gr.Radio(list(PATHS), value="linear", label="path through latent space", elem_id="itp-path")
                 steps = gr.Slider(2, 64, value=16, step=1, label="frames", elem_id="itp-steps")
                 a, b = picker_pair(view, dataset, ("A", "B"), (0, 1), "itp")

@@ -30,6 +30,8 @@ def build(ctx: Context) -> TabUI:
             with gr.Column(scale=3):
                 gallery = gr.Gallery(label="reconstructions (μ decoded)", columns=4, height=220, object_fit="contain", format="png",
                                      elem_classes="pixelated", elem_id="rec-gallery")
+                regions = gr.Gallery(label="region, not point: μ decoded, then draws from q(z|x)", columns=1, height="auto",
+                                     object_fit="contain", format="png", elem_classes="pixelated", elem_id="rec-regions")
                 table = gr.Dataframe(headers=["model", "latent", "recon (nats)", "KL (nats)", "total (nats)"],
                                      interactive=False, label="loss parts, per image", elem_id="rec-table")
                 posterior = gr.Image(label="posterior q(z|x): μ ± σ per dimension", format="png", interactive=False, show_label=False,
@@ -51,15 +53,19 @@ def build(ctx: Context) -> TabUI:
             sketch: a drawing, when source is "draw".
             label: the label given to conditional models; "auto" uses the example's, else the model's best guess.
         Returns:
-            the input as the models see it, the reconstructions, a table of loss parts (nats), the posterior plot, model notes.
+            the input as the models see it, the reconstructions, a table of loss parts (nats), the posterior plot, model notes,
+            and per model μ decoded beside a few draws from q(z|x) decoded (a VAE's differ: a region; an AE's do not: a point).
         """
         picked = view.pick(dataset, source, example_index, upload, sketch)
-        names = compute.model_names(view, dataset, models)
+        every = compute.model_names(view, dataset, models)
+        # every model of the dataset: one that cannot load is left out (its note says why), not the whole tab
+        names = every if models else [n for n in every if not view.broken(n)] or every
         out = compute.reconstruct(view, names, picked, label)
-        return im.enlarge(picked.image), out.gallery, out.table, out.posterior, "\n\n".join(view.model_info(n) for n in names)
+        return (im.enlarge(picked.image), out.gallery, out.table, out.posterior, "\n\n".join(view.model_info(n) for n in every),
+                out.regions)
 
     inputs = [dataset, models, *picker.inputs, label]
-    outputs = [picker.preview, gallery, table, posterior, info]
+    outputs = [picker.preview, gallery, table, posterior, info, regions]
 
     def write_link(dataset, models, source, index, label):
         return LINK.write(**example_only(dict(dataset=dataset, models=models, a=as_int(index), label=label), source))

@@ -15,7 +15,7 @@ LINK = compute.LINK
 
 def default_model(view) -> str:
     """The richest model (largest latent) by default: its samples and interpolations look best."""
-    return sorted(view.names, key=lambda n: (-view.spec(n).latent_dim, n))[0]
+    return sorted(view.models(), key=lambda n: (-view.spec(n).latent_dim, n))[0]
 
 
 def build(ctx: Context) -> TabUI:
@@ -24,7 +24,7 @@ def build(ctx: Context) -> TabUI:
     with gr.Tab(TITLE, id=LINK.tab) as tab:
         with gr.Row():
             with gr.Column(scale=2):
-                model = gr.Dropdown(view.names, value=first, label="model", elem_id="smp-model")
+                model = gr.Dropdown(view.models(), value=first, label="model", elem_id="smp-model")
                 size = gr.Slider(1, 16, value=8, step=1, label="grid size (columns)", elem_id="smp-size")
                 seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="seed", elem_id="smp-seed")
                 temp = gr.Slider(0, 3, value=1.0, step=0.05, label="temperature (scale of σ: z ~ N(0, T²I))", elem_id="smp-temp")

@@ -19,7 +19,7 @@ LINK = compute.LINK
 def build(ctx: Context) -> TabUI:
     view = ctx.view
     conditional = view.models(conditional=True)
-    first = conditional[0] if conditional else None
+    first = compute.default_model(view)
     dataset = view.spec(first).dataset if first else view.datasets()[0]
     with gr.Tab(TITLE, id=LINK.tab, visible=bool(conditional)) as tab:
         gr.Markdown("Encode A's **style** with its own label, then decode that style under **every** label. "

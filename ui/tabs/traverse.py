@@ -26,7 +26,7 @@ def build(ctx: Context) -> TabUI:
         pending = gr.State(None)  # slider values from a link, applied once the input is encoded
         with gr.Row():
             with gr.Column(scale=2):
-                model = gr.Dropdown(view.names, value=first, label="model", elem_id="trv-model")
+                model = gr.Dropdown(view.models(), value=first, label="model", elem_id="trv-model")
                 label = gr.Dropdown([AUTO] + view.spec(first).label_names, value=AUTO, allow_custom_value=True,
                                     label="label (conditional models)", elem_id="trv-label")
                 picker = input_picker(view, "input", view.spec(first).dataset, 0, "trv")

@@ -279,10 +279,25 @@ def save_gif(frames: np.ndarray, folder: Path, duration_ms: int = 80, scale: int
     import hashlib
 
     data = gif_bytes(frames, duration_ms, scale)
-    path = Path(folder) / f"interpolation-{hashlib.sha1(data).hexdigest()[:16]}.gif"
+    return write_once(Path(folder) / f"interpolation-{hashlib.sha1(data).hexdigest()[:16]}.gif", data)
+
+
+def write_once(path: Path, data: bytes) -> Path:
+    """Write `data` at `path` unless a file is already there (same name, same bytes): into a
+    temporary file of its own, then renamed onto `path`, so that concurrent writers never share a
+    file and a reader never sees a partial one. Returns `path`."""
+    import os
+    import tempfile
+
+    path = Path(path)
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        fd, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(staging, path)
+        except BaseException:
+            Path(staging).unlink(missing_ok=True)
+            raise
     return path

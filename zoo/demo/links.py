@@ -16,6 +16,7 @@ with a note saying why.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from ..errors import InputError
 
 AUTO = "auto"
 EACH = "each"
+PAGE_KEYS = ("tab", "present")  # a link's keys for the page, not for its tab (present=1: presentation mode)
 MAX_RAW = 2000  # characters of one value in a link; longer values are not read
 _KIND_WORDS = {"str": "text", "int": "a whole number", "float": "a number", "bool": "0 or 1",
                "list": "comma-separated names", "floats": "comma-separated numbers"}
@@ -97,7 +99,7 @@ class LinkSchema:
         """Typed values from a parsed query string, and a note on each key that was ignored."""
         params, notes = {}, []
         for key, raw in query.items():
-            if key == "tab" or key.startswith("__"):
+            if key in PAGE_KEYS or key.startswith("__"):
                 continue
             field = self.fields.get(key)
             if field is None:
@@ -182,6 +184,21 @@ def _parse(raw: str, kind: str):
             raise ValueError
         return values
     raise ValueError(kind)
+
+
+def link_notes(problems: list[str], limit: int = 8) -> str:
+    """The notes on a link that was read, as plain text: the first `limit`, then how many more."""
+    shown = list(problems[:limit]) + ([f"and {len(problems) - limit} more"] if len(problems) > limit else [])
+    return "; ".join(shown)
+
+
+_PATH = re.compile(r"(?<![\w.:/~])(?:[A-Za-z]:)?(?:[/\\][^\s'\"/\\<>]+)+[/\\]([^\s'\"/\\<>]*)")
+
+
+def scrub_paths(text: str) -> str:
+    """`text` with every absolute path cut to its last part ('/tmp/gradio/ab12/x.png' -> 'x.png'):
+    what a user reads names no folder of the server."""
+    return _PATH.sub(lambda m: m.group(1) or "…", str(text))
 
 
 def short_repr(value, limit: int = 60) -> str:

@@ -12,9 +12,11 @@ so a new plugin appears wherever it fits. Every error a user can cause is an `In
 
 from __future__ import annotations
 
+import io
 import logging
-import os
+import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +30,7 @@ from ..errors import InputError, WeightsError
 from ..memo import Memo
 from . import images as im
 from .examples import Examples, load_examples
-from .links import AUTO, short_repr
+from .links import AUTO, scrub_paths, short_repr
 
 log = logging.getLogger(__name__)
 
@@ -73,17 +75,25 @@ class ZooView:
             raise InputError(f"no model in the zoo matches {pattern!r}; see `vae-zoo list`")
         self.device = device
         self.examples_dir = examples_dir
+        # This view's own temporary folder (example thumbnails, GIFs), removed with it: never shared
+        # with another process, another checkout or another app in this process.
+        self.scratch = Path(tempfile.mkdtemp(prefix="vae-zoo-"))
+        weakref.finalize(self, shutil.rmtree, self.scratch, ignore_errors=True)
         self.memo = {kind: Memo(capacity) for kind, capacity in
                      (("encoded", 64), ("info", 256), ("gallery", 16), ("tab", 512))}
 
     # -----------------------------------------------------------------------------------------
     # Which models can do what
 
-    def models(self, *, conditional: bool | None = None, latent_dim: int | None = None, dataset: str | None = None) -> list[str]:
-        """Names of the models with these capabilities (None: any)."""
+    def models(self, *, conditional: bool | None = None, latent_dim: int | None = None, dataset: str | None = None,
+               study: str = "") -> list[str]:
+        """Names of the models with these capabilities (None: any). The models of a study (the β
+        sweep) are offered only by the tab that shows it: ask for them by `study`."""
         out = []
         for name in self.names:
             spec = get_spec(name)
+            if spec.study != study:
+                continue
             if conditional is not None and spec.conditional != conditional:
                 continue
             if latent_dim is not None and spec.latent_dim != latent_dim:
@@ -125,17 +135,33 @@ class ZooView:
         try:  # the location the model was loaded from, resolved once by create_model
             location = self.model(name).weights_location
         except InputError as exc:
-            return _describe(spec, f"not usable: {exc}", {})
+            return scrub_paths(_describe(spec, f"not usable: {exc}", {}))
         card = location.folder / "README.md"
         key = (name, card.stat().st_mtime_ns if card.is_file() else 0)
 
         def describe():
-            record, bundled = read_record(location.folder), read_record(spec.bundled_dir)
+            record, bundled = _record(location.folder), _record(spec.bundled_dir)
             metrics = record.get("metrics") or bundled.get("metrics") or {}
             trained_on = (record.get("training") or bundled.get("training") or {}).get("data_source")
             return _describe(spec, location.source, metrics, trained_on)
 
-        return self.memo["info"].get(key, describe)
+        return scrub_paths(self.memo["info"].get(key, describe))
+
+    def broken(self, name: str) -> str | None:
+        """Why model `name` cannot be used here (its weights do not load), or None when it can."""
+        try:
+            self.model(name)
+            return None
+        except InputError as exc:
+            return str(exc)
+
+    def metrics(self, name: str) -> dict:
+        """What `vae-zoo eval` recorded in the card of `name`'s weights ({} when nothing, or no weights)."""
+        try:
+            folder = self.model(name).weights_location.folder
+        except InputError:
+            return {}
+        return dict(read_record(folder).get("metrics") or {})
 
     def parse_label(self, name: str, label) -> int:
         """A label given as a name ("Sneaker") or a number (7, "7"), -> its index for model `name`."""
@@ -158,21 +184,18 @@ class ZooView:
 
     def example_gallery(self, dataset: str, count: int = 40) -> list[tuple[str, str]]:
         """The first `count` examples (all classes, interleaved) as (PNG path, caption) for a picker.
-        The PNGs are written once per dataset into the temp folder, so every picker and every
-        page load shares them."""
+        The PNGs are written once per dataset into this view's scratch folder, so every picker and
+        every page load shares them."""
 
         def write():
             ex = self.examples(dataset)
             names = self.label_names(dataset)
-            folder = Path(tempfile.gettempdir()) / "vae-zoo-examples" / dataset
-            folder.mkdir(parents=True, exist_ok=True)
+            folder = self.scratch / "examples" / dataset
             items = []
             for i in range(min(count, len(ex))):
-                path = folder / f"{i}.png"
-                if not path.is_file():
-                    tmp = folder / f"{i}.{os.getpid()}.tmp.png"
-                    Image.fromarray(im.enlarge(ex.images[i], 2)).save(tmp)
-                    tmp.replace(path)
+                png = io.BytesIO()
+                Image.fromarray(im.enlarge(ex.images[i], 2)).save(png, format="PNG")
+                path = im.write_once(folder / f"{i}.png", png.getvalue())
                 items.append((str(path), f"{i}: {names[int(ex.labels[i])]}"))
             return items
 
@@ -270,6 +293,16 @@ class ZooView:
     def cached(self, key: tuple, build):
         """A tab's own shared result (e.g. a latent map), built once per key; bounded."""
         return self.memo["tab"].get(key, build)
+
+
+def _record(folder) -> dict:
+    """A card's record, or {} when the card cannot be read (its front matter is not YAML, ...): a
+    broken card loses its metrics, never the model."""
+    try:
+        return read_record(folder)
+    except Exception as exc:  # huggingface_hub raises whatever its YAML parser raised
+        log.warning("cannot read the model card in %s: %s: %s", folder, type(exc).__name__, exc)
+        return {}
 
 
 def _describe(spec, source: str, metrics: dict, trained_on: str | None = None) -> str:

@@ -33,6 +33,13 @@ class Interpolation:
         return dict(key=self.key, frames=self.frames, gif=self.gif)
 
 
+def default_model(view: ZooView) -> str:
+    """The model the tab opens on: a VAE (unconditional, so the path never cuts from one label to another),
+    the richest one (largest latent) if there are several; else any model."""
+    plain = [n for n in view.models(conditional=False) if view.spec(n).variational]
+    return sorted(plain or view.models(), key=lambda n: (-view.spec(n).latent_dim, n))[0]
+
+
 @torch.inference_mode()
 def interpolate(view: ZooView, name: str, a: Picked, b: Picked, path="linear", steps=16, label_a=AUTO, label_b=AUTO,
                 cached: dict | None = None, gif_folder: Path | None = None) -> Interpolation:

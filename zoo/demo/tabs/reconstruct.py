@@ -1,4 +1,8 @@
-"""Reconstruct: one input through several models of a dataset, with each one's loss parts and posterior."""
+"""Reconstruct: one input through several models of a dataset, with each one's loss parts and posterior.
+
+Region, not point: beside each model's decoding of μ come decodings of a few codes drawn from
+q(z|x). A VAE's draws differ a little (the input is a region of codes); an AE's are all μ (a point).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from ..view import Picked, ZooView
 LINK = LinkSchema("reconstruct", dataset=Field("str", check="dataset"), models=Field("list", check="models"),
                   a=Field("int", "example_index", check="example"), label=Field("str", check="label"))
 MAX_MODELS = 16  # more names than this in one request is a mistake (or an attack), not a comparison
+REGION_DRAWS = 6  # codes drawn from q(z|x) and decoded beside μ's decoding
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,7 @@ class Reconstruction:
     gallery: list  # [(uint8 image, caption)], one per model
     table: list  # [[model, latent size, recon nats, KL nats, total nats]]
     posterior: np.ndarray  # RGB uint8 plot: μ ± σ per dimension, one panel per model
+    regions: list  # [(uint8 strip: μ decoded, then REGION_DRAWS draws from q(z|x) decoded, caption)], one per model
 
 
 def model_names(view: ZooView, dataset: str, models) -> list[str]:
@@ -41,7 +47,7 @@ def reconstruct(view: ZooView, names: list[str], picked: Picked, label="auto") -
     """Each model's reconstruction of `picked` (μ decoded), its loss parts and its posterior."""
     if not names:
         raise InputError("choose at least one model")
-    gallery, table, rows = [], [], []
+    gallery, table, rows, regions = [], [], [], []
     for name in names:
         spec, model = view.spec(name), view.model(name)
         y_int = view.label_for(name, picked, label)
@@ -55,4 +61,19 @@ def reconstruct(view: ZooView, names: list[str], picked: Picked, label="auto") -
         gallery.append((im.enlarge(recon_image), f"{name}: recon {parts.recon:.1f}, KL {parts.kl:.1f} nats{suffix}"))
         table.append([name, spec.latent_dim, round(float(parts.recon), 2), round(float(parts.kl), 2), round(float(parts.total), 2)])
         rows.append((f"{name}{suffix}", posterior.mean[0].cpu().numpy(), posterior.std[0].cpu().numpy()))
-    return Reconstruction(gallery, table, posterior_plot(rows))
+        regions.append(_region(model, posterior, y, name, recon_image))
+    return Reconstruction(gallery, table, posterior_plot(rows), regions)
+
+
+def _region(model, posterior, y, name: str, recon_image: np.ndarray) -> tuple[np.ndarray, str]:
+    """μ decoded, then REGION_DRAWS codes drawn from q(z|x) decoded (seeded: a link shows the same draws)."""
+    generator = torch.Generator(device=posterior.mean.device).manual_seed(0)
+    z = torch.cat([posterior.sample(generator) for _ in range(REGION_DRAWS)])  # (K, D)
+    draws = model.decode(z, None if y is None else y.expand(len(z)))[:, 0].cpu().numpy()
+    strip = im.grid(np.concatenate([recon_image[None], draws]), columns=REGION_DRAWS + 1, scale=3)
+    if model.variational:
+        spread = float(np.abs(draws - recon_image).mean())
+        caption = f"{name}: μ, then {REGION_DRAWS} draws from q(z|x), a region (mean |draw − μ's| {spread:.3f})"
+    else:
+        caption = f"{name}: μ, then {REGION_DRAWS} 'draws': a point, every one is μ"
+    return strip, caption

@@ -44,8 +44,13 @@ def sample(view: ZooView, name: str, grid_size=8, seed=0, temperature=1.0, label
     manifold = None
     if spec.latent_dim == 2:
         first = None if y is None else int(y[0])
-        manifold = view.cached(("manifold", name, temperature, first), lambda: _manifold(view, name, temperature, first))
+        manifold = decoded_plane(view, name, temperature, first)
     return Samples(im.grid(images, columns=n, scale=2), f"{caption}; seed {seed}, temperature {temperature:g}", manifold)
+
+
+def decoded_plane(view: ZooView, name: str, temperature: float = 1.0, label: int | None = None) -> np.ndarray:
+    """A 2-D model's decoded latent plane (uint8), computed once per model, temperature and label."""
+    return view.cached(("manifold", name, temperature, label), lambda: _manifold(view, name, temperature, label))
 
 
 @torch.inference_mode()

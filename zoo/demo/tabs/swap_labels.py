@@ -35,6 +35,18 @@ class LabelSwap:
     truth: list | None = None  # [(uint8 image, label name)]: the true glyphs of A's face, when A is a test example of one
 
 
+def default_model(view: ZooView) -> str | None:
+    """The conditional model the tab opens on: the one with the best measured style fidelity (its card's
+    label-swap accuracy: the swaps a classifier reads as the asked label); None when there is none."""
+    conditional = view.models(conditional=True)
+
+    def fidelity(name):
+        metrics = view.metrics(name)
+        return metrics.get("label_swap_accuracy") or 0.0
+
+    return max(conditional, key=fidelity) if conditional else None
+
+
 @torch.inference_mode()
 def swap_labels(view: ZooView, name: str, a: Picked, label_a=AUTO, b: Picked | None = None, label_b=AUTO) -> LabelSwap:
     """Encode A's style with A's label, decode it under every label (one row); and, given B, A's
