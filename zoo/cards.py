@@ -28,6 +28,12 @@ METRICS = {
     "label_swap_accuracy": ("Label-swap accuracy", "each test image's style decoded under every label, "
                             "classified by the project's classifier as the asked label"),
     "classifier_accuracy": ("Classifier accuracy", "the judging classifier on the real test images"),
+    "style_gain": ("Style gain", "1 − swap MSE / class-mean MSE, on held-out faces: 0 ignores the style, 1 draws the true glyph"),
+    "swap_mse": ("Swap MSE", "each held-out glyph's code decoded under every other label, against that face's true glyph"),
+    "class_mean_mse": ("Class-mean MSE", "the mean training image of each character against the same true glyphs"),
+    "swap_ssim": ("Swap SSIM", "SSIM (torchmetrics, 11×11 Gaussian window) of those swaps against the true glyphs"),
+    "recon_ssim": ("Reconstruction SSIM", "SSIM of plain reconstructions (own label), for scale"),
+    "style_faces": ("Held-out faces", "faces the style metrics use, a seeded choice of the test split's"),
 }
 
 
