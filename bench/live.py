@@ -211,8 +211,8 @@ def run(ticks: int, drag_seconds: float) -> str:
         live_cpu = drag_cpu(browser, url, pid, drag_seconds, wasm=True)
         server_cpu = drag_cpu(browser, url, pid, drag_seconds, wasm=False)
         browser.close()
-    lines += ["| control (model) | ticks | to picture written, ms: median \\| p95 | to frame painted, ms: median \\| p95 | "
-              "HTTP requests during the drag |", "|---|---|---|---|---|"]
+    lines += ["| control (model) | ticks | to picture written, ms: median | p95 | to frame painted, ms: median | p95 | "
+              "HTTP requests during the drag |", "|---|---|---|---|---|---|---|"]
     for kind, row in rows.items():
         lines.append(f"| {kind} ({row['model']}) | {row['n']} | {stats(row['written'])} | {stats(row['painted'])} | {row['requests']} |")
     lines += ["", f"Server path, same run (the page without WebAssembly; Traverse, each move pressed and released): "
