@@ -375,7 +375,7 @@ def test_publish_refused_by_the_hub_is_a_clear_error(server):
 def test_deploy_space_with_bundled_weights_then_from_the_hub(server, tmp_path):
     root = tmp_path / "app"
     for path in ["app.py", "requirements.txt", "README.md", "zoo/__init__.py", "zoo/__pycache__/x.pyc",
-                 "plugins/mnist.py", "assets/examples/a.png", f"weights/{NAME}/model.safetensors",
+                 "plugins/mnist.py", "assets/examples/a.png", f"weights/{NAME}/model.safetensors", "ui/tabs/sample.py",
                  "weights/_classifiers/mnist/config.json", "notes.txt", "tests/test_x.py", "web/live.js", "web/runtime.json",
                  "web/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"]:
         (root / path).parent.mkdir(parents=True, exist_ok=True)
@@ -387,7 +387,7 @@ def test_deploy_space_with_bundled_weights_then_from_the_hub(server, tmp_path):
     repo = server.repo(space, "space")
     assert repo.sdk == "gradio" and not repo.variables
     files = set(server.files(space, repo_type="space"))
-    assert {"app.py", "zoo/__init__.py", "plugins/mnist.py", "assets/examples/a.png", f"weights/{NAME}/model.safetensors",
+    assert {"app.py", "zoo/__init__.py", "ui/tabs/sample.py", "plugins/mnist.py", "assets/examples/a.png", f"weights/{NAME}/model.safetensors",
             "weights/_classifiers/mnist/config.json", "web/live.js", "web/runtime.json"} <= files
     assert not {"notes.txt", "tests/test_x.py", "zoo/__pycache__/x.pyc"} & files
     assert not any(f.startswith("web/node_modules/") for f in files)  # a Space loads the runtime from the CDN

@@ -29,7 +29,7 @@ from .registry import REPO_ROOT, get_spec, list_models
 from .version import __version__
 
 # Files of the Space: the app, the library, the plugins, the app's assets, and how to install them.
-SPACE_FILES = ["app.py", "requirements.txt", "README.md", "zoo/*", "plugins/*", "assets/*",
+SPACE_FILES = ["app.py", "requirements.txt", "README.md", "zoo/*", "ui/*", "plugins/*", "assets/*",
                # the page's live decoding (ui/live.py): a Space has no npm, so it loads the pinned runtime from a CDN
                "web/live.js", "web/runtime.json", "web/package.json", "web/package-lock.json"]
 SPACE_WEIGHTS = ["weights/*"]
@@ -106,7 +106,7 @@ def deploy_space(space_id: str, *, hub_org: str | None = None, private: bool | N
         shipped = SPACE_FILES + (SPACE_CLASSIFIERS if hub_org else SPACE_WEIGHTS)
         # Files under the shipped folders that are gone locally (or weights now loaded from the Hub) are removed.
         api.upload_folder(repo_id=space_id, repo_type="space", folder_path=root, allow_patterns=shipped,
-                          ignore_patterns=SPACE_IGNORE, delete_patterns=["zoo/*", "plugins/*", "assets/*", "weights/*", "web/*"],
+                          ignore_patterns=SPACE_IGNORE, delete_patterns=["zoo/*", "ui/*", "plugins/*", "assets/*", "weights/*", "web/*"],
                           commit_message="Deploy vae-zoo" + (f" (weights from {hub_org})" if hub_org else ""))
         if hub_org:
             api.add_space_variable(space_id, HUB_ORG_ENV, hub_org, description="load the zoo's weights from this Hub org")
