@@ -70,7 +70,7 @@ def run_class(url: str, students: int = 30, identical: int = 20, mixed: int = 20
             timed("open the link", lambda: open_link(http))
             for _ in range(identical):
                 timed("identical", lambda: run(http, *LINK_RUN))
-            client = Client(url, verbose=False, download_files=False)
+            client = Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": 300})
             try:
                 for api_name, kwargs in mixed_requests(mixed, seed=index, upload=upload):
                     timed("mixed", lambda: client.predict(api_name=api_name, **kwargs))
