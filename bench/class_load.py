@@ -19,10 +19,10 @@ from pathlib import Path
 
 from bench.common import app_process, machine, memory_mb, percentile
 from bench.load import mixed_requests, ring_png
-from bench.probes import call
+from bench.probes import call_named
 
 LINK = "?tab=sample&model=vae_conv_z16.fashion_mnist&n=8&seed=0&temp=1&label=each"
-LINK_RUN = ("sample", ["vae_conv_z16.fashion_mnist", 8, 0, 1.0, "each"])  # what the page runs for LINK
+LINK_RUN = ("sample", dict(model="vae_conv_z16.fashion_mnist", grid_size=8, seed=0, temperature=1.0, label="each"))  # what the page runs
 
 
 def download(http, payload) -> None:
@@ -54,7 +54,7 @@ def run_class(url: str, students: int = 30, identical: int = 20, mixed: int = 20
                 failures.append(f"{phase}: {type(exc).__name__}: {str(exc)[:160]}")
 
     def run(http, api, data):
-        kind, payload = call(http, url, api, data)
+        kind, payload = call_named(http, url, api, **data)
         if kind != "complete":
             raise RuntimeError(f"{api}: {kind}: {str(payload)[:120]}")
         download(http, payload)
@@ -70,7 +70,7 @@ def run_class(url: str, students: int = 30, identical: int = 20, mixed: int = 20
             timed("open the link", lambda: open_link(http))
             for _ in range(identical):
                 timed("identical", lambda: run(http, *LINK_RUN))
-            client = Client(url, verbose=False, download_files=False)
+            client = Client(url, verbose=False, download_files=False, httpx_kwargs={"timeout": 300})
             try:
                 for api_name, kwargs in mixed_requests(mixed, seed=index, upload=upload):
                     timed("mixed", lambda: client.predict(api_name=api_name, **kwargs))

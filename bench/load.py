@@ -42,7 +42,7 @@ def mixed_requests(count: int, seed: int, upload: str | None = None) -> list[tup
     from gradio_client import handle_file
 
     rng = random.Random(seed)
-    models = zoo.list_models()
+    models = [n for n in zoo.list_models() if not getattr(zoo.get_spec(n), "study", False)]  # what the pickers offer
     specs = {n: zoo.get_spec(n) for n in models}
     conditional = [n for n in models if specs[n].conditional]
     datasets = sorted({s.dataset for s in specs.values()})

@@ -49,6 +49,23 @@ def call(http, url: str, api: str, data: list, timeout: float = 120) -> tuple[st
     return kind, payload
 
 
+_INFO: dict[str, dict] = {}
+
+
+def call_named(http, url: str, api: str, **kwargs) -> tuple[str, object]:
+    """`call` with arguments by name, the others at the endpoint's defaults (from /gradio_api/info),
+    so a new parameter of a tab does not break the caller."""
+    if url not in _INFO:
+        _INFO[url] = http.get(f"{url}gradio_api/info").json()["named_endpoints"]
+    data = []
+    for parameter in _INFO[url][f"/{api}"]["parameters"]:
+        name = parameter["parameter_name"]
+        data.append(kwargs.pop(name) if name in kwargs else parameter.get("parameter_default"))
+    if kwargs:
+        raise TypeError(f"/{api} has no parameter {', '.join(kwargs)}")
+    return call(http, url, api, data)
+
+
 def names_a_path(text) -> bool:
     return any(p in str(text) for p in PATHS)
 
@@ -78,7 +95,7 @@ def identical_requests(url: str, clients: int = 16, each: int = 10) -> dict:
             for _ in range(each):
                 start = time.perf_counter()
                 try:
-                    kind, payload = call(http, url, "sample", ["vae_conv_z16.fashion_mnist", 8, 0, 1.0, "each"])
+                    kind, payload = call_named(http, url, "sample", model="vae_conv_z16.fashion_mnist")
                     if kind != "complete":
                         raise RuntimeError(f"{kind}: {payload}")
                     fetch_outputs(http, url, payload)
@@ -121,7 +138,7 @@ def flood(url: str, flood_requests: int = 200, normal_requests: int = 5) -> dict
     def heavy():
         with httpx.Client(timeout=300) as http:
             try:
-                kind, payload = call(http, url, "sample", ["cvae_conv_z16.fashion_mnist", 16, 1, 1.0, "each"])
+                kind, payload = call_named(http, url, "sample", model="cvae_conv_z16.fashion_mnist", grid_size=16, seed=1)
                 outcome = "answered" if kind == "complete" else "queue full" if "queue is full" in str(payload).lower() else kind
             except Exception as exc:
                 outcome = type(exc).__name__
@@ -135,7 +152,7 @@ def flood(url: str, flood_requests: int = 200, normal_requests: int = 5) -> dict
     with httpx.Client(timeout=300) as http:
         for i in range(normal_requests):
             start = time.perf_counter()
-            kind, _ = call(http, url, "sample", ["vae_conv_z2.mnist", 2, i, 1.0, "each"])
+            kind, _ = call_named(http, url, "sample", model="vae_conv_z2.mnist", grid_size=2, seed=i)
             normal.append(((time.perf_counter() - start) * 1000, kind))
     for t in threads:
         t.join()
@@ -155,8 +172,7 @@ def run_probes(url: str, pid=None) -> list[tuple[str, str, str]]:
 
     rows = []
     http = httpx.Client(timeout=120)
-    rec = lambda file, dataset="fashion_mnist": ["fashion_mnist" if dataset is None else dataset,  # noqa: E731
-                                                ["vae_conv_z16.fashion_mnist"], "upload", 0, file, None, "auto"]
+    rec = lambda file: dict(dataset="fashion_mnist", models=["vae_conv_z16.fashion_mnist"], source="upload", upload=file)  # noqa: E731
 
     r = identical_requests(url)
     rows.append(("1", "16 clients × 10 identical `/sample` calls (defaults), each grid downloaded",
@@ -170,25 +186,25 @@ def run_probes(url: str, pid=None) -> list[tuple[str, str, str]]:
                  f"{sum(k == 'complete' for _, k in f['normal'])} of 5 answered, {min(ms):.0f}–{max(ms):.0f} ms"))
 
     start = time.perf_counter()
-    kind, payload = call(http, url, "reconstruct", ["fashion_mnist", ["vae_conv_z16.fashion_mnist"] * 2000, "example", 0, None, None, "auto"])
+    kind, payload = call_named(http, url, "reconstruct", dataset="fashion_mnist", models=["vae_conv_z16.fashion_mnist"] * 2000)
     rows.append(("4", "`/reconstruct` with one model name repeated 2,000 times",
                  f"{kind} in {time.perf_counter() - start:.2f} s: {str(payload)[:100]}"))
-    kind, payload = call(http, url, "reconstruct", ["mnist", ["cvae_conv_z8.mnist"], "example", 0, None, None, "x" * 1_000_000])
+    kind, payload = call_named(http, url, "reconstruct", dataset="mnist", models=["cvae_conv_z8.mnist"], label="x" * 1_000_000)
     rows.append(("4", "`/reconstruct` with a 1 MB `label`", f"{kind}; the answer echoes {len(str(payload))} characters"))
-    kind, payload = call(http, url, "reconstruct", [["mnist"] * 1000, None, "example", 0, None, None, "auto"])
+    kind, payload = call_named(http, url, "reconstruct", dataset=["mnist"] * 1000)
     rows.append(("4", "`/reconstruct` with a list of 1,000 datasets", f"{kind}; the answer echoes {len(str(payload))} characters"))
 
     for target in ("/etc/passwd", "/etc/hostname", "/nonexistent/file.png", "/etc"):
-        kind, payload = call(http, url, "reconstruct", rec({"path": target}))
+        kind, payload = call_named(http, url, "reconstruct", **rec({"path": target}))
         rows.append(("8", f"`/reconstruct` with `{{\"path\": \"{target}\"}}` (no meta)",
                      f"{kind}: {str(payload)[:110]!s}" + ("  ← names a server path" if names_a_path(payload) else "")))
-    kind, payload = call(http, url, "reconstruct", rec({"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}))
+    kind, payload = call_named(http, url, "reconstruct", **rec({"path": "/etc/passwd", "meta": {"_type": "gradio.FileData"}}))
     rows.append(("8", "the same with `meta: gradio.FileData`", f"{kind}: {str(payload)[:110]}"))
 
     big = png_bytes(np.random.default_rng(0).integers(0, 256, (2600, 2600), dtype=np.uint8))
     data_url = "data:image/png;base64," + base64.b64encode(big).decode()
     try:
-        kind, payload = call(http, url, "reconstruct", rec({"url": data_url, "path": None, "meta": {"_type": "gradio.FileData"}}))
+        kind, payload = call_named(http, url, "reconstruct", **rec({"url": data_url, "path": None, "meta": {"_type": "gradio.FileData"}}))
     except httpx.HTTPError as exc:
         kind, payload = type(exc).__name__, str(exc)
     rows.append(("9", f"a {len(big) / 1e6:.1f} MB PNG as a `data:` URL in the JSON body", f"{kind}: {str(payload)[:110]}"))

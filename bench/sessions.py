@@ -16,11 +16,11 @@ import threading
 import time
 
 from bench.common import app_process, machine, memory_mb
-from bench.probes import call
+from bench.probes import call_named
 
-REQUESTS = [("sample", ["vae_conv_z2.mnist", 2, 0, 1.0, "each"]),
-            ("sample", ["vae_conv_z2.mnist", 99, 0, 1.0, "each"]),  # an error: grid_size out of range
-            ("traverse", ["vae_conv_z2.mnist", "auto", "example", 3, None, None])]
+REQUESTS = [("sample", dict(model="vae_conv_z2.mnist", grid_size=2)),
+            ("sample", dict(model="vae_conv_z2.mnist", grid_size=99)),  # an error: grid_size out of range
+            ("traverse", dict(model="vae_conv_z2.mnist", example_index=3))]
 
 
 def curve(url: str, pid, requests: int = 5000, every: int = 500, threads: int = 4) -> list[dict]:
@@ -34,10 +34,10 @@ def curve(url: str, pid, requests: int = 5000, every: int = 500, threads: int = 
         with httpx.Client(timeout=120) as http:
             for i in batch:
                 api, data = REQUESTS[0] if i % 10 else REQUESTS[1] if i % 20 else REQUESTS[2]
-                if api == "sample" and data[1] == 2:
-                    data = [data[0], 2, i % 1000, 1.0, "each"]
-                kind, payload = call(http, url, api, data)
-                expected = "error" if data[1] == 99 else "complete"
+                if data.get("grid_size") == 2:
+                    data = dict(data, seed=i % 1000)
+                kind, payload = call_named(http, url, api, **data)
+                expected = "error" if data.get("grid_size") == 99 else "complete"
                 with lock:
                     if kind != expected:
                         failures.append(f"{api}: {kind} {str(payload)[:100]}")

@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 import zoo
-from bench.probes import call, get_status
+from bench.probes import call_named, get_status
 from random_zoo import served_app, shared_random_weights
 from zoo.weights import WEIGHTS_FILE
 
@@ -62,7 +62,7 @@ def upload(http, url: str, data: bytes, name: str = "ring.png") -> str:
 
 
 def reconstruct_upload(http, url, file) -> tuple[str, object]:
-    return call(http, url, "reconstruct", ["fashion_mnist", [FASHION], "upload", 0, file, None, "auto"])
+    return call_named(http, url, "reconstruct", dataset="fashion_mnist", models=[FASHION], source="upload", upload=file)
 
 
 def ring() -> np.ndarray:
@@ -80,14 +80,14 @@ def test_identical_concurrent_requests_all_succeed(served):
     being sent, and some downloads ended short."""
     url, _ = served
     failures, barrier = [], threading.Barrier(12)
-    pair = ["mnist", "ae_conv_z2.mnist", "vae_conv_z2.mnist", True]  # the maps are drawn once, answered many times
+    pair = dict(dataset="mnist", left="ae_conv_z2.mnist", right="vae_conv_z2.mnist")  # drawn once, answered many times
 
     def student():
         with httpx.Client(timeout=120) as http:
             barrier.wait()
             for _ in range(10):
                 try:
-                    kind, payload = call(http, url, "latent_map", pair)
+                    kind, payload = call_named(http, url, "latent_map", **pair)
                     assert kind == "complete", payload
                     for picture in payload[:2]:
                         response = http.get(picture["url"])
@@ -143,24 +143,24 @@ def test_example_thumbnails_are_per_view_and_written_without_races(random_weight
 
 
 @pytest.mark.parametrize("api, data", [
-    ("reconstruct", ["mnist", ["cvae_conv_z8.mnist"], "example", 0, None, None, "x" * 1_000_000]),
-    ("reconstruct", ["x" * 1_000_000, None, "example", 0, None, None, "auto"]),
-    ("sample", ["<b>" * 300_000, 4, 0, 1.0, "each"]),
-    ("latent_map", ["mnist", "y" * 500_000, "ae_conv_z2.mnist", False]),
+    ("reconstruct", dict(dataset="mnist", models=["cvae_conv_z8.mnist"], label="x" * 1_000_000)),
+    ("reconstruct", dict(dataset="x" * 1_000_000)),
+    ("sample", dict(model="<b>" * 300_000, grid_size=4)),
+    ("latent_map", dict(dataset="mnist", left="y" * 500_000, right="ae_conv_z2.mnist")),
 ])
 def test_a_huge_value_is_never_echoed_back(served, http, api, data):
     url, _ = served
-    kind, payload = call(http, url, api, data)
+    kind, payload = call_named(http, url, api, **data)
     assert kind == "error"
     assert len(json.dumps(payload)) < 600, str(payload)[:300]
 
 
 def test_a_model_named_two_thousand_times_is_one_model(served, http):
     url, _ = served
-    kind, payload = call(http, url, "reconstruct", ["fashion_mnist", [FASHION] * 2000, "example", 0, None, None, "auto"])
+    kind, payload = call_named(http, url, "reconstruct", dataset="fashion_mnist", models=[FASHION] * 2000)
     assert kind == "complete"
     assert len(payload[1]) == 1  # one reconstruction
-    kind, payload = call(http, url, "reconstruct", ["fashion_mnist", [f"m{i}" for i in range(2000)], "example", 0, None, None, "auto"])
+    kind, payload = call_named(http, url, "reconstruct", dataset="fashion_mnist", models=[f"m{i}" for i in range(2000)])
     assert kind == "error" and "at most" in str(payload) and len(str(payload)) < 300
 
 
@@ -273,15 +273,15 @@ def test_a_malformed_card_and_a_broken_model_spoil_nothing_else(random_weights, 
     broken = "vae_conv_z2.fashion_mnist"
     (folder / broken / WEIGHTS_FILE).write_bytes(b"not safetensors")
     with served_app(folder) as (url, _), httpx.Client(timeout=120) as http:
-        kind, payload = call(http, url, "sample", [FASHION, 2, 0, 1.0, "each"])
+        kind, payload = call_named(http, url, "sample", model=FASHION, grid_size=2)
         assert kind == "complete", payload
-        kind, payload = call(http, url, "reconstruct", ["fashion_mnist", [], "example", 0, None, None, "auto"])
+        kind, payload = call_named(http, url, "reconstruct", dataset="fashion_mnist", models=[])
         assert kind == "complete", payload
         shown = [caption for _, caption in ((g["image"], g["caption"]) for g in payload[1])]
         assert any(FASHION in c for c in shown) and not any(broken in c for c in shown)
         assert broken in payload[4] and "not usable" in payload[4]
         assert str(folder) not in json.dumps(payload)
-        kind, payload = call(http, url, "reconstruct", ["fashion_mnist", [broken], "example", 0, None, None, "auto"])
+        kind, payload = call_named(http, url, "reconstruct", dataset="fashion_mnist", models=[broken])
         assert kind == "error" and broken in str(payload)
         assert str(folder) not in str(payload) and "/tmp" not in str(payload), payload
 
