@@ -116,7 +116,20 @@ def test_sample_and_traverse_every_model(client, name):
 def test_swap_labels_every_conditional_model(client, name):
     a, b, row, swapped, grid, caption, info = client.predict(model=name, label="auto", a_index=3, b_index=5, api_name="/swap_labels")
     assert len(row) == len(zoo.get_spec(name).label_names)
-    assert image_of(swapped).shape == (112, 112)
+    assert image_of(swapped).shape == tuple(4 * side for side in zoo.get_spec(name).input_shape[1:])
+
+
+@pytest.mark.parametrize("name", [p for p in TRAINED if zoo.get_spec(p.values[0]).conditional])
+def test_write_text_in_the_style_of_an_example(client, name):
+    labels = zoo.get_spec(name).label_names
+    text = "".join(labels[:4]) + "\n" + labels[-1]  # two lines
+    image, caption = client.predict(model=name, label="auto", a_source="example", a_index=3, text=text, api_name="/write")
+    written = image_of(image)
+    side = zoo.get_spec(name).input_shape[-1]
+    assert written.shape[0] == 2 * 2 * side and written.max() > 128  # two lines, shown 2× larger, with ink
+    assert caption.startswith(f"{len(text)} characters")
+    with pytest.raises(Exception, match="cannot draw"):
+        client.predict(model=name, text="½", api_name="/write")
 
 
 @pytest.mark.parametrize("name", TRAINED)

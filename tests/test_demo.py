@@ -236,7 +236,7 @@ def test_swap_labels_decodes_one_style_under_every_label(zd, name):
     a, b = zd.pick(spec.dataset, "example", 0), zd.pick(spec.dataset, "example", 7)
     out = tabs.swap_labels.swap_labels(zd, name, a, b=b)
     assert [caption for _, caption in out.row] == spec.label_names
-    assert out.swapped.shape == (112, 112)
+    assert out.swapped.shape == tuple(4 * side for side in spec.input_shape[1:])  # shown 4× larger
     assert np.array_equal(out.swapped, out.row[7][0])  # B's label is 7: the same picture
     assert spec.label_names[7] in out.caption
 
@@ -336,8 +336,9 @@ def test_swap_labels_draws_every_style_under_every_label(zd, name):
     spec = zoo.get_spec(name)
     k = len(spec.label_names)
     grid = tabs.swap_labels.swap_labels(zd, name, zd.pick(spec.dataset, "example", 0)).grid
-    tile, pad = 56, 3
-    assert grid.shape[0] == 16 + pad + (k + 1) * (tile + pad)  # a header, then A and one example per class
+    few = k <= tabs.swap_labels.MAX_STYLE_ROWS  # else MAX_STYLE_ROWS examples, at half the size
+    tile, pad, rows = spec.input_shape[-1] * (2 if few else 1), 3, k if few else tabs.swap_labels.MAX_STYLE_ROWS
+    assert grid.shape[0] == 16 + pad + (rows + 1) * (tile + pad)  # a header, then A and one example per class
     assert grid.shape[1] == pad + (tile + pad) * (k + 1) + 10
 
 

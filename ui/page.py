@@ -125,7 +125,9 @@ def wire_links(demo: gr.Blocks, view: ZooView, tabs: gr.Tabs, built: list[TabUI]
         restored.then(lambda o, t=ui.id: "run" if (o.get("tab") or first) == t else gr.skip(), opened, start, **PRIVATE)
         selected = ui.tab.select(lambda t=ui.id: t, None, current, **PRIVATE)
         selected.then(shown, [current, *link_boxes], url, **PRIVATE)
-        selected.then(lambda: "run", None, start, **PRIVATE)
+        # Gradio also reports the first tab as selected when the page mounts, before the link is read
+        # (which then sets `current` to the tab it opens): only the tab still current is being shown.
+        selected.then(lambda o, c, t=ui.id: "run" if o and c == t else gr.skip(), [opened, current], start, **PRIVATE)
         ui.link.change(shown, [current, *link_boxes], url, **PRIVATE)
 
 

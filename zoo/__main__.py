@@ -1,4 +1,4 @@
-"""The zoo's command line: `python -m zoo {list,train,eval,train-classifier}`."""
+"""The zoo's command line: `python -m zoo {list,train,eval,train-classifier,export-onnx,...}`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import logging
 import sys
 
 from . import get_dataset, get_spec, list_datasets, list_models
+
+FACES_SHIPPED = 2  # glyph faces in assets/examples: 124 images of 64×64, 0.5 MB
 
 
 def _names(args) -> list[str]:
@@ -49,14 +51,15 @@ def cmd_list(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .train import train
+    from .train import Processes, train
 
     for name in _names(args):
         out = None
         if args.out:
             out = f"{args.out}/{name}" if args.all else args.out
-        result = train(name, epochs=args.epochs, device=args.device, out=out)
-        print(f"{name}: wrote {result.folder} (final test loss {result.history[-1]['test_loss']} nats/image)")
+        result = train(name, epochs=args.epochs, device=args.device, out=out, bf16=args.bf16)
+        if Processes.from_env().main:  # under torchrun, rank 0 wrote the folder
+            print(f"{name}: wrote {result.folder} (final test loss {result.history[-1]['test_loss']} nats/image)")
     return 0
 
 
@@ -65,7 +68,8 @@ def cmd_eval(args) -> int:
 
     results = {}
     for name in _names(args):
-        results[name] = evaluate(name, k=args.k, device=args.device, limit=args.limit, write_card=not args.no_card)
+        results[name] = evaluate(name, k=args.k, device=args.device, limit=args.limit, write_card=not args.no_card,
+                                 style_faces=args.style_faces)
         if not args.json:
             print(name)
             for key, value in results[name].items():
@@ -103,11 +107,14 @@ def main(argv: list[str] | None = None) -> int:
         if command == "train":
             p.add_argument("--epochs", type=int, help="override the recipe's epochs")
             p.add_argument("--out", help="output folder (default: the bundled weights folder)")
+            p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CUDA only)")
         else:
             p.add_argument("--k", type=int, default=64, help="importance samples for the NLL estimate (default 64)")
             p.add_argument("--limit", type=int, help="evaluate on the first N test images only")
             p.add_argument("--json", action="store_true", help="print JSON")
             p.add_argument("--no-card", action="store_true", help="do not write the results into the model card")
+            p.add_argument("--style-faces", type=int, default=24,
+                           help="held-out faces for the style metrics of a face dataset, glyphs (default 24)")
 
     p = sub.add_parser("train-classifier", help="train the classifier that judges label swaps")
     p.add_argument("dataset", choices=list_datasets())
@@ -120,14 +127,27 @@ def main(argv: list[str] | None = None) -> int:
 
         for dataset in args.datasets or list_datasets():
             get_dataset(dataset)  # an unknown name fails here, with suggestions
-            print(f"wrote {export_examples(dataset, per_class=args.per_class, folder=args.out)}")
+            faces = "face" in get_dataset(dataset).factor_names  # glyphs: whole faces of 62 glyphs, a few
+            per_class = args.per_class or (FACES_SHIPPED if faces else 80)
+            print(f"wrote {export_examples(dataset, per_class=per_class, folder=args.out)}")
         return 0
 
     p = sub.add_parser("export-examples", help="write the test-set examples the app ships (assets/examples/)")
     p.add_argument("datasets", nargs="*", help="datasets (default: every one in `zoo.list_datasets()`)")
-    p.add_argument("--per-class", type=int, default=80, help="test images per class (default 80)")
+    p.add_argument("--per-class", type=int, help=f"test images per class (default 80), or whole faces for glyphs (default {FACES_SHIPPED})")
     p.add_argument("--out", help="output folder (default: assets/examples)")
     p.set_defaults(func=cmd_export_examples)
+
+    def cmd_build_dataset(args) -> int:
+        info = get_dataset(args.dataset)
+        if info.build is None:
+            raise SystemExit(f"{args.dataset} has nothing to build: it is read as it is ({info.source('train')})")
+        print(f"wrote {info.build()}")
+        return 0
+
+    p = sub.add_parser("build-dataset", help="build a rendered dataset (glyphs) into the cache, from scratch")
+    p.add_argument("dataset", help="a dataset with a build step, e.g. glyphs")
+    p.set_defaults(func=cmd_build_dataset)
 
     def cmd_publish(args) -> int:
         from .publish import publish
@@ -147,6 +167,26 @@ def main(argv: list[str] | None = None) -> int:
         url = deploy_space(args.space_id, hub_org=args.hub_org, private=args.private or None)
         print(f"{url} ({'weights from the Hub org ' + args.hub_org if args.hub_org else 'bundled weights'})")
         return 0
+
+    def cmd_export_onnx(args) -> int:
+        from .onnx import OPSET, export_onnx, summary
+
+        names = _names(args)
+        if not args.verbose:  # the exporter's passes log every step at INFO
+            for logger in ("onnxscript", "onnx_ir"):
+                logging.getLogger(logger).setLevel(logging.WARNING)
+        if args.out and len(names) > 1:
+            raise SystemExit("--out names one folder: export one model with it, or use --all without --out")
+        for name in names:
+            print(summary(export_onnx(name, out=args.out, opset=args.opset or OPSET)))
+        return 0
+
+    p = sub.add_parser("export-onnx", help="export a model's encoder and decoder to ONNX (weights/<name>/onnx/)")
+    p.add_argument("name", nargs="?", help="model name (see `python -m zoo list`)")
+    p.add_argument("--all", action="store_true", help="every model in the zoo")
+    p.add_argument("--out", help="output folder (default: weights/<name>/onnx)")
+    p.add_argument("--opset", type=int, help="ONNX opset (default: the one the app is tested with, zoo.onnx.OPSET)")
+    p.set_defaults(func=cmd_export_onnx)
 
     p = sub.add_parser("publish", help="upload a model's weights and card to the Hugging Face Hub")
     p.add_argument("name", nargs="?", help="model name (see `python -m zoo list`)")

@@ -42,17 +42,19 @@ class Classifier(nn.Module, PyTorchModelHubMixin, library_name="vae-zoo", tags=[
     def __init__(self, num_classes: int, input_shape: tuple[int, int, int]):
         super().__init__()
         c, h, w = input_shape
+        shrink = max(1, h // 32)  # larger images (glyphs, 64×64) are averaged down to about 32 pixels first
+        self.shrink = nn.AvgPool2d(shrink)  # (B, C, H/s, W/s); no parameters: 28×28 classifiers load as before
         self.net = nn.Sequential(
-            nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 32, H/2, W/2)
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 64, H/4, W/4)
+            nn.Conv2d(c, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 32, H/2s, W/2s)
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, 64, H/4s, W/4s)
             nn.Flatten(), nn.Dropout(0.3),
-            nn.Linear(64 * (h // 4) * (w // 4), 128), nn.ReLU(), nn.Dropout(0.3),
+            nn.Linear(64 * (h // shrink // 4) * (w // shrink // 4), 128), nn.ReLU(), nn.Dropout(0.3),
             nn.Linear(128, num_classes),
         )
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, C, H, W) in [0, 1] -> logits (B, num_classes)."""
-        return self.net(x)
+        return self.net(self.shrink(x))
 
 
 def classifier_dir(dataset: str) -> Path:

@@ -5,7 +5,9 @@ Metrics (nats per image, Bernoulli likelihood on grey [0, 1] pixels, no binarisa
   nll_iw_nats, the importance-weighted estimate of −log p(x) with k samples (Burda et al. 2015,
   https://arxiv.org/abs/1509.00519), for VAE and CVAE; active_units, dimensions whose posterior
   mean varies across the data (Cov > 0.01); and for a CVAE, label_swap_accuracy: every test
-  image's style decoded under every label, judged by the project's classifier.
+  image's style decoded under every label, judged by the project's classifier; on a dataset whose
+  images come in complete sets per face (glyphs), the swaps against the true glyphs as well
+  (zoo/style_metrics.py: style gain, swap MSE and SSIM next to the reconstructions' SSIM).
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ ACTIVE_UNIT_THRESHOLD = 0.01
 @torch.inference_mode()
 def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batch_size: int = 250,
              write_card: bool = True, test_split: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0,
-             test_source: str | None = None) -> dict:
+             test_source: str | None = None, style_faces: int = 24) -> dict:
     """Measure `name` on its test split. `k` importance samples for the NLL; `limit` caps images.
 
-    `test_split` (images, labels) replaces the dataset's test split, `test_source` says where it came from."""
+    `test_split` (images, labels) replaces the dataset's test split, `test_source` says where it came from.
+    `style_faces`: how many held-out faces (seeded) the style metrics of a face dataset use."""
+    own_test_split = test_split is None
     spec = get_spec(name)
     model = create_model(name, device=device)
     location = model.weights_location  # the folder the model came from: its card gets the results
@@ -79,10 +83,32 @@ def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batc
         subset = (images[:n], labels[:n])
         metrics["classifier_accuracy"] = accuracy(classifier, subset, dev)
         metrics["label_swap_accuracy"] = label_swap_accuracy(model, classifier, subset, dev, batch_size)
+        if own_test_split and "face" in dataset.factor_names:
+            metrics.update(style_metrics_of(model, dataset, style_faces, seed, dev))
     metrics = {key: (round(v, 5) if isinstance(v, float) else v) for key, v in metrics.items() if v is not None}
     if write_card:
         cards.write_card(spec, location.folder, metrics=metrics)
     return metrics
+
+
+def style_metrics_of(model, dataset, max_faces: int, seed: int = 0, device="cpu") -> dict:
+    """The style metrics (zoo/style_metrics.py) on a seeded choice of `max_faces` test faces of a face
+    dataset (one image of every label per face), with the training split's class means."""
+    from .style_metrics import class_means, style_swap_metrics
+
+    images, labels = dataset.load("test")
+    face_ids = dataset.factors("test")[:, dataset.factor_names.index("face")]
+    faces = face_ids.unique()  # sorted
+    chosen = faces[torch.randperm(len(faces), generator=torch.Generator().manual_seed(seed))[:max_faces]].sort().values
+    sets = []
+    for face in chosen.tolist():
+        rows = torch.nonzero(face_ids == face).flatten()
+        order = labels[rows].argsort()
+        if labels[rows][order].tolist() == list(range(dataset.num_classes)):  # a complete set, in label order
+            sets.append(images[rows[order]])
+    train_images, train_labels = dataset.load("train")
+    result = style_swap_metrics(model, torch.stack(sets), class_means(train_images, train_labels, dataset.num_classes), device)
+    return result | {"style_faces_seed": seed}
 
 
 def importance_weighted_nll(model, posterior, x, y, k: int, generator=None) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """Training: `python -m zoo train NAME` fits a zoo entry with its recipe and writes its weights folder.
 
 Seeded and reproducible on a given device: parameter init, shuffling and the reparameterisation
-noise all draw from generators seeded by the recipe.
+noise all draw from generators seeded by the recipe. The same command runs under torchrun
+(`torchrun --nproc_per_node N -m zoo train NAME`) with DistributedDataParallel; see `train`.
 """
 
 from __future__ import annotations
@@ -9,18 +10,21 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
+from torch import Tensor, nn
+from torch.utils.data import BatchSampler, DistributedSampler
 from tqdm.auto import tqdm
-
-from torch import Tensor
 
 from . import cards
 from .datasets import get_dataset
 from .device import resolve_device
+from .errors import InputError
 from .locations import stamp_config
 from .registry import ModelSpec, get_spec
 
@@ -60,6 +64,53 @@ def evaluate_loss(model, split: tuple[Tensor, Tensor], beta: float, device: torc
     return {"loss": total, "recon": recon, "kl": kl}
 
 
+@dataclass(frozen=True)
+class Processes:
+    """This process's place in a run: one process, or one of `world` under torchrun (ranks 0 .. world - 1)."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        """Rank 0: the only process that logs, evaluates and writes the weights, card and history."""
+        return self.rank == 0
+
+    @classmethod
+    def from_env(cls) -> "Processes":
+        """torchrun's RANK, WORLD_SIZE and LOCAL_RANK; a plain `python -m zoo train` is one process."""
+        return cls(int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0)))
+
+
+def start_processes(device: str | torch.device | None) -> tuple[Processes, torch.device]:
+    """Join torchrun's process group (gloo on the CPU, nccl on CUDA) and pick this process's device:
+    cuda:LOCAL_RANK on CUDA, so each process of a machine drives its own GPU."""
+    procs = Processes.from_env()
+    dev = resolve_device(device)
+    if procs.world == 1:
+        return procs, dev
+    if dev.type == "cuda":
+        dev = torch.device("cuda", procs.local_rank)
+        torch.cuda.set_device(dev)
+    elif dev.type != "cpu":
+        raise InputError(f"distributed training runs on cuda (nccl) or cpu (gloo), not {dev.type}; pass --device cpu or cuda")
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo", device_id=dev if dev.type == "cuda" else None)
+    return procs, dev
+
+
+class _Objective(nn.Module):
+    """The model's loss as a forward pass: DistributedDataParallel syncs gradients of what its forward computed."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: Tensor, y: Tensor, beta: float, generator: torch.Generator):
+        return self.model.loss(x, y, beta=beta, generator=generator)
+
+
 def train(
     name: str,
     epochs: int | None = None,
@@ -70,48 +121,74 @@ def train(
     train_split: tuple[Tensor, Tensor] | None = None,
     test_split: tuple[Tensor, Tensor] | None = None,
     data_source: str | None = None,
+    bf16: bool = False,
 ) -> TrainResult:
     """Train `name` with its recipe (`epochs` overrides the recipe's) and save it to `out`.
 
     `out` defaults to the entry's bundled weights folder. `limit` caps the images per epoch and
     per evaluation (for smoke tests). Splits (images, labels) may be passed in, with `data_source`,
     the sentence the card records; otherwise they are loaded from the entry's dataset.
+
+    Under `torchrun --nproc_per_node N` the same call trains with DistributedDataParallel: the
+    recipe's batch size is the global one (each of the N processes takes batch_size / N of it, by a
+    DistributedSampler), and rank 0 alone evaluates and writes. One process sees exactly the batches
+    that N processes see together, so a deterministic model (an AE) ends with the same weights.
+    `bf16` runs forward passes under bfloat16 autocast (CUDA only).
     """
     spec = get_spec(name)
     recipe = spec.recipe if epochs is None else dataclasses.replace(spec.recipe, epochs=epochs)
-    dev = resolve_device(device)
+    procs, dev = start_processes(device)
+    if bf16 and dev.type != "cuda":
+        raise InputError(f"bf16 autocast is for CUDA, and this run is on {dev}; drop --bf16 or pass --device cuda")
+    if recipe.batch_size % procs.world:
+        raise InputError(f"{name}: the batch size {recipe.batch_size} does not split over {procs.world} processes; "
+                         f"use a number of processes that divides it")
     folder = Path(out) if out is not None else spec.bundled_dir
     dataset = get_dataset(spec.dataset)
     if train_split is None:
         train_split, data_source = dataset.load("train"), dataset.source("train")
     test_split = test_split if test_split is not None else dataset.load("test")
     data_source = data_source or f"{len(train_split[1])} {spec.dataset} images passed to train()"
+    progress = progress and procs.main
 
     torch.manual_seed(recipe.seed)
     model = spec.model_class()(**spec.config).to(dev)
+    objective = _Objective(model)
+    if procs.world > 1:
+        objective = nn.parallel.DistributedDataParallel(objective, device_ids=[dev.index] if dev.type == "cuda" else None)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
-    shuffle = torch.Generator().manual_seed(recipe.seed)
-    noise = torch.Generator(device=dev).manual_seed(recipe.seed + 1)
+    noise = torch.Generator(device=dev).manual_seed(recipe.seed + 1 + procs.rank)  # each process its own draws
     beta = recipe.beta if model.variational else 0.0
 
+    images, labels = train_split
+    n_train = len(labels) if limit is None else min(limit, len(labels))
+    sampler = DistributedSampler(range(n_train), num_replicas=procs.world, rank=procs.rank, shuffle=True, seed=recipe.seed)
+    per_process = recipe.batch_size // procs.world
+    steps = math.ceil(len(sampler) / per_process)
     history = []
-    n_train = len(train_split[1]) if limit is None else min(limit, len(train_split[1]))
-    steps = math.ceil(n_train / recipe.batch_size)
-    log.info("training %s on %s for %d epochs (%s)", name, dev, recipe.epochs, data_source)
+    if procs.main:
+        log.info("training %s on %s%s for %d epochs (%s)", name, dev,
+                 f" × {procs.world} processes" if procs.world > 1 else "", recipe.epochs, data_source)
     for epoch in range(1, recipe.epochs + 1):
         model.train()
-        start, sums = time.perf_counter(), torch.zeros(3)
-        bar = tqdm(batches(train_split, recipe.batch_size, shuffle, limit), total=steps,
+        sampler.set_epoch(epoch)
+        start, sums = time.perf_counter(), torch.zeros(4)
+        bar = tqdm(BatchSampler(sampler, per_process, drop_last=False), total=steps,
                    desc=f"{name} {epoch}/{recipe.epochs}", disable=None if progress else True, leave=False)
-        for x, y in bar:
-            x, y = x.to(dev), y.to(dev)
-            parts = model.loss(x, y, beta=beta, generator=noise)
+        for idx in bar:
+            x, y = images[idx].to(dev), labels[idx].to(dev)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+                parts = objective(x, y, beta, noise)
             optimizer.zero_grad(set_to_none=True)
             parts.total.backward()
             optimizer.step()
-            sums += torch.stack([p.detach().float().cpu() for p in parts]) * len(x)
+            sums += torch.tensor([*(p.detach().float().item() for p in parts), 1.0]) * len(x)
             bar.set_postfix(loss=f"{parts.total.item():.1f}")
-        train_loss, train_recon, train_kl = (sums / n_train).tolist()
+        if procs.world > 1:
+            dist.all_reduce(sums)  # the epoch's loss over every process's images
+        train_loss, train_recon, train_kl = (sums[:3] / sums[3]).tolist()
+        if not procs.main:
+            continue
         test = evaluate_loss(model, test_split, beta, dev, limit=limit, seed=recipe.seed)
         row = {"epoch": epoch, "train_loss": round(train_loss, 3), "train_recon": round(train_recon, 3),
                "train_kl": round(train_kl, 3), "test_loss": round(test["loss"], 3),
@@ -124,11 +201,15 @@ def train(
         else:
             log.info(message)
 
-    save(model.eval(), spec, folder, recipe=recipe, history=history, data_source=data_source, device=dev)
+    if procs.main:
+        run = {"processes": procs.world, "bf16": bf16} if procs.world > 1 or bf16 else {}
+        save(model.eval(), spec, folder, recipe=recipe, history=history, data_source=data_source, device=dev, **run)
+    if procs.world > 1:
+        dist.barrier()  # the others wait until rank 0 has written
     return TrainResult(name, folder, history, data_source)
 
 
-def save(model, spec: ModelSpec, folder: Path, *, recipe, history: list[dict], data_source: str, device) -> None:
+def save(model, spec: ModelSpec, folder: Path, *, recipe, history: list[dict], data_source: str, device, **run) -> None:
     """Write config.json + model.safetensors (the mixin's format) and the model card."""
     folder.mkdir(parents=True, exist_ok=True)
     model.to("cpu").save_pretrained(folder)
@@ -139,5 +220,6 @@ def save(model, spec: ModelSpec, folder: Path, *, recipe, history: list[dict], d
         "trained_on": str(device),
         "torch_version": str(torch.__version__),
         "history": history,
+        **run,  # processes and bf16, for a torchrun or mixed-precision run
     }
     cards.write_card(spec, folder, training=info)

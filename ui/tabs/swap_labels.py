@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from zoo import InputError
 from zoo.demo import AUTO
 from zoo.demo import images as im
 from zoo.demo.tabs import swap_labels as compute
@@ -37,6 +38,13 @@ def build(ctx: Context) -> TabUI:
                 swapped = gr.Image(label="A's style, B's label", format="png", interactive=False, height=200, width=200,
                                    elem_classes="pixelated", elem_id="swp-swapped")
                 caption = gr.Markdown(elem_id="swp-caption")
+                truth = gr.Gallery(label="the true glyphs of A's face (a test example of a face dataset)", columns=8, height=320,
+                                   object_fit="contain", format="png", visible=False, elem_classes="pixelated", elem_id="swp-truth")
+                with gr.Row():
+                    text = gr.Textbox(value="Hello World", label="write in A's style (characters that are labels; Enter for a new line)",
+                                      lines=2, max_length=compute.MAX_TEXT, scale=3, elem_id="swp-text")
+                    write_button = gr.Button("Write", scale=1, elem_id="swp-write")
+                written = gr.Image(label="A's style, your text", format="png", interactive=False, show_label=True, elem_id="swp-written")
                 gr.Markdown("**More styles**: each row is one input's style (A first, then a test example of every "
                             "class), decoded under every label.")
                 grid = gr.Image(label="more styles", format="png", interactive=False, show_label=False, elem_id="swp-grid")
@@ -71,11 +79,44 @@ def build(ctx: Context) -> TabUI:
     inputs = [model, label, *a.inputs, *b.inputs]
     outputs = [a.preview, b.preview, row, swapped, grid, caption, info]
 
+    def show_truth(model, a_source, a_index, a_upload, a_sketch):
+        try:
+            pa = view.pick(view.spec(model).dataset, a_source, a_index, a_upload, a_sketch)
+            glyphs = compute.true_glyph_gallery(view, model, pa)
+        except InputError:  # swap_labels has said what is wrong with the input
+            glyphs = None
+        return gr.Gallery(glyphs, visible=glyphs is not None)
+
+    truth_args = (show_truth, [model, *a.inputs], truth)
+
+    @handle_errors
+    def write(model: str, label: str = AUTO, a_source: str = "example", a_index: int = 0, a_upload=None, a_sketch=None,
+              text: str = "Hello World"):
+        """Write text in the style of one image: encode A's style, decode every character of the text under its label.
+
+        Args:
+            model: a conditional zoo model (a CVAE); the glyph CVAE knows A-Z, a-z and 0-9, a digit CVAE 0-9.
+            label: A's own label; "auto" uses the example's, else the model's best guess.
+            a_source: input A (the style): "example", "upload" or "draw".
+            a_index: A's test example index, when a_source is "example".
+            a_upload: A's image file, when a_source is "upload".
+            a_sketch: A's drawing, when a_source is "draw".
+            text: what to write: characters that are the model's labels, spaces and line breaks (at most 200).
+        Returns:
+            The text drawn in A's style (light on dark), and a caption.
+        """
+        pa = view.pick(view.spec(model).dataset, a_source, a_index, a_upload, a_sketch)
+        out = compute.write(view, model, pa, text, label)
+        return out.image, out.caption
+
+    write_button.click(write, [model, label, *a.inputs, text], [written, caption], api_name="write")
+    text.submit(write, [model, label, *a.inputs, text], [written, caption], **PRIVATE)
+
     def write_link(model, label, a_source, a_index, b_source, b_index):
         return LINK.write(**example_only(dict(model=model, label=label, a=as_int(a_index), b=as_int(b_index)), a_source, b_source))
 
     link_args = (write_link, [model, label, a.source, a.index, b.source, b.index], link)
-    button.click(swap_labels, inputs, outputs, api_name="swap_labels").success(*link_args, **PRIVATE)
+    button.click(swap_labels, inputs, outputs, api_name="swap_labels").success(*link_args, **PRIVATE).success(*truth_args, **PRIVATE)
 
     def on_model(name):
         pictures = gallery_of(view, view.spec(name).dataset)
@@ -98,5 +139,6 @@ def build(ctx: Context) -> TabUI:
     def on_load(event):
         if conditional:
             event.then(swap_labels, inputs, outputs, api_visibility="private", show_progress="minimal").success(*link_args, **PRIVATE)
+            event.then(*truth_args, **PRIVATE)
 
     return TabUI(LINK.tab, tab, link, restore, restore_outputs, on_load)

@@ -72,6 +72,7 @@ class Dataset:
     factor_loader: Callable[[str], Tensor] | None = None  # split -> (N, len(factor_names)) int64
     render: Callable[[Tensor], Tensor] | None = None  # factors (N, F) int64 -> images (N, C, H, W); None if not rendered
     hub_id: str = ""  # the dataset's id on the Hugging Face Hub, for model cards' metadata
+    build: Callable[[], object] | None = None  # renders the dataset into its cache (`python -m zoo build-dataset NAME`)
     defined_at: str = field(default="", compare=False)  # "file:line" of the registration, for error messages
 
     def __post_init__(self):

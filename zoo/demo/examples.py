@@ -35,7 +35,8 @@ def examples_path(dataset: str, folder: Path | None = None) -> Path:
 
 
 def export_examples(dataset: str, per_class: int = 80, folder: Path | None = None) -> Path:
-    """Pick `per_class` test images of every class (seeded), interleave the classes, write them."""
+    """Pick `per_class` test images of every class (seeded), interleave the classes, write them.
+    For a dataset of whole faces (a `face` factor: glyphs), `per_class` whole test faces instead."""
     import torch
     from safetensors.torch import save_file
 
@@ -45,20 +46,33 @@ def export_examples(dataset: str, per_class: int = 80, folder: Path | None = Non
     test_images, test_labels = info.load("test")
     labels = test_labels.numpy()
     rng = np.random.default_rng(EXPORT_SEED)
-    classes = np.unique(labels)
-    picks = []
-    for c in classes:
-        idx = np.flatnonzero(labels == c)
-        if len(idx) < per_class:
-            raise ValueError(f"{dataset}: class {c} has only {len(idx)} test images, fewer than per_class={per_class}")
-        picks.append(np.sort(rng.choice(idx, per_class, replace=False)))
-    order = np.stack(picks, axis=1).reshape(-1)  # (per_class * C,), classes interleaved: 0, 1, ..., C-1, 0, 1, ...
+    if "face" in info.factor_names:  # whole faces (glyphs): `per_class` test faces, each in label order
+        order = _whole_faces(info.factors("test")[:, info.factor_names.index("face")].numpy(), labels, per_class, rng)
+    else:
+        order = _per_class(dataset, labels, per_class, rng)
     images = (test_images[order, 0] * 255).round().to(torch.uint8)  # (N, H, W)
     path = examples_path(dataset, folder)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({"images": images.contiguous(), "labels": test_labels[order].contiguous()}, str(path),
               metadata={"dataset": dataset, "source": info.source("test"), "seed": str(EXPORT_SEED), "per_class": str(per_class)})
     return path
+
+
+def _per_class(dataset: str, labels: np.ndarray, per_class: int, rng) -> np.ndarray:
+    picks = []
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) < per_class:
+            raise ValueError(f"{dataset}: class {c} has only {len(idx)} test images, fewer than per_class={per_class}")
+        picks.append(np.sort(rng.choice(idx, per_class, replace=False)))
+    return np.stack(picks, axis=1).reshape(-1)  # (per_class * C,), classes interleaved: 0, 1, ..., C-1, 0, 1, ...
+
+
+def _whole_faces(faces: np.ndarray, labels: np.ndarray, count: int, rng) -> np.ndarray:
+    """Indices of `count` seeded faces' images, face by face, each face's in label order (so again
+    example i has label i % C, and the examples of one face are C in a row)."""
+    chosen = np.sort(rng.choice(np.unique(faces), count, replace=False))
+    return np.concatenate([np.flatnonzero(faces == face)[np.argsort(labels[faces == face], kind="stable")] for face in chosen])
 
 
 _cache: dict[str, Examples] = {}

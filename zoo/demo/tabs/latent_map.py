@@ -203,6 +203,20 @@ def on_map(view: ZooView, dataset: str, names, side: int, x, y, scale: str = "sh
         return False
 
 
+def page_projections(view: ZooView, dataset: str, names, scale: str = "shared", options: MapOptions | None = None) -> list[dict]:
+    """What the page needs to do `click` itself (JSON), for each map `maps` draws: the map's frame, its
+    plane in latent space, and, for a conditional model, the examples' points and labels (a decoded
+    point takes the nearest example's label)."""
+    out = []
+    for name, lmap in zip(names, maps(view, dataset, names, scale, options)):
+        frame = {key: float(getattr(lmap.frame, key)) for key in ("lo", "hi", "left", "top", "side")}
+        entry = dict(name=name, frame=frame, center=lmap.center.tolist(), basis=lmap.basis.tolist(), points=None, labels=None)
+        if view.spec(name).conditional:
+            entry.update(points=np.round(lmap.points, 4).tolist(), labels=view.encoded(name).labels.astype(int).tolist())
+        out.append(entry)
+    return out
+
+
 @torch.inference_mode()
 def _overlays(view: ZooView, name: str, flat: Plane, options: MapOptions) -> tuple[Overlays, tuple[int, int] | None]:
     spec, model = view.spec(name), view.model(name)

@@ -1,4 +1,9 @@
-"""Label swap (conditional models): encode A's style, decode it under every label and under B's."""
+"""Label swap (conditional models): encode A's style, decode it under every label and under B's.
+
+On a dataset of whole faces (glyphs), a test example's face also has its true glyphs: they are shown
+next to the swaps. And any text made of label names one character long can be written in A's style
+(`write`): a glyph CVAE writes a sentence, a digit CVAE a number.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ...datasets import get_dataset
 from ...errors import InputError
 from .. import images as im
 from ..links import AUTO, Field, LinkSchema
 from ..view import Picked, ZooView
+
+MAX_STYLE_ROWS = 10  # rows of the "more styles" grid besides A: one example of each class when there are this few
+MAX_TEXT = 200  # characters `write` draws
 
 LINK = LinkSchema("swap_labels", fits=dict(conditional=True), model=Field("str", check="model"),
                   a=Field("int", "a_index", check="example"), b=Field("int", "b_index", check="example"),
@@ -23,6 +32,7 @@ class LabelSwap:
     swapped: np.ndarray | None  # uint8: A's style under B's label (when B is given)
     grid: np.ndarray  # RGB uint8: A and one test example per class (rows) under every label (columns)
     caption: str
+    truth: list | None = None  # [(uint8 image, label name)]: the true glyphs of A's face, when A is a test example of one
 
 
 def default_model(view: ZooView) -> str | None:
@@ -58,21 +68,93 @@ def swap_labels(view: ZooView, name: str, a: Picked, label_a=AUTO, b: Picked | N
         swapped = im.enlarge(model.decode(style, view.labels(yb, 1, model))[0, 0].cpu().numpy())
         caption += f"; decoded with B's label, {spec.label_names[yb]}"
     originals, rows = view.cached(("styles", name), lambda: _example_styles(view, name))
-    grid = im.analogy_grid(np.concatenate([a.image[None], originals]), np.concatenate([decoded[None], rows]), spec.label_names)
-    return LabelSwap(row, swapped, grid, caption)
+    grid = im.analogy_grid(np.concatenate([a.image[None], originals]), np.concatenate([decoded[None], rows]), spec.label_names,
+                           scale=2 if k <= MAX_STYLE_ROWS else 1)
+    return LabelSwap(row, swapped, grid, caption, true_glyph_gallery(view, name, a))
+
+
+def true_glyph_gallery(view: ZooView, name: str, a: Picked) -> list | None:
+    """[(uint8 image, label name)]: the true glyphs of A's face, when A is a shipped example of a face dataset."""
+    spec = view.spec(name)
+    truth = true_glyphs(view, spec.dataset, a.image)
+    return None if truth is None else [(im.enlarge(image), spec.label_names[i]) for i, image in enumerate(truth)]
+
+
+def true_glyphs(view: ZooView, dataset: str, image: np.ndarray) -> np.ndarray | None:
+    """(K, H, W): every label of the face `image` is drawn from, if it is a shipped example of a face dataset
+    (whose examples are whole faces, face by face in label order); else None."""
+    if "face" not in get_dataset(dataset).factor_names:
+        return None
+    ex, k = view.examples(dataset), len(view.label_names(dataset))
+    matches = np.flatnonzero((ex.images == image).all(axis=(1, 2)))
+    if not len(matches):
+        return None  # an upload or a drawing
+    start = matches[0] - matches[0] % k
+    face = ex.images[start:start + k]
+    return np.array(face) if ex.labels[start:start + k].tolist() == list(range(k)) else None
+
+
+@dataclass(frozen=True)
+class Written:
+    image: np.ndarray  # uint8 (H, W): the text, light on dark
+    caption: str
+
+
+@torch.inference_mode()
+def write(view: ZooView, name: str, a: Picked, text: str, label_a=AUTO) -> Written:
+    """`text` drawn in A's style: A is encoded with its label, and each character is decoded under the
+    label of that name (a line break starts a new line, a space leaves a gap). Glyphs are cropped to
+    their ink and set side by side."""
+    spec, model = view.spec(name), view.model(name)
+    if not spec.conditional:
+        raise InputError(f"{name} is not conditional: writing needs a model that is given the label "
+                         f"(one of {', '.join(view.models(conditional=True)) or 'none in this app'})")
+    names = spec.label_names
+    text = str(text or "").strip("\n")
+    unknown = sorted({c for c in text if c not in names and c not in " \n"})
+    if not text.strip():
+        raise InputError("type some text to write, e.g. " + repr("".join(names[:5])))
+    if len(text) > MAX_TEXT:
+        raise InputError(f"text is {len(text)} characters long; write at most {MAX_TEXT}")
+    if unknown:
+        raise InputError(f"{name} cannot draw {''.join(unknown)!r}: it knows {''.join(names) if max(map(len, names)) == 1 else ', '.join(names)}")
+    ya = view.label_for(name, a, label_a)
+    style = model.encode(view.tensor(a.image, model), view.labels(ya, 1, model)).mean  # (1, D)
+    wanted = sorted({c for c in text if c in names})
+    decoded = model.decode(style.expand(len(wanted), -1),
+                           torch.tensor([names.index(c) for c in wanted], device=style.device))[:, 0].cpu().numpy()
+    glyph = dict(zip(wanted, decoded))
+    side = decoded.shape[-1]
+    lines = []
+    for line in text.split("\n"):
+        pieces = []
+        for c in line:
+            if c == " ":
+                pieces.append(np.zeros((side, side // 3), np.float32))
+                continue
+            ink = np.flatnonzero(glyph[c].max(axis=0) > 0.25)  # columns with ink
+            left, right = (ink[0], ink[-1] + 1) if len(ink) else (side // 3, 2 * side // 3)
+            pieces += [glyph[c][:, left:right], np.zeros((side, max(2, side // 16)), np.float32)]
+        lines.append(np.concatenate(pieces, axis=1) if pieces else np.zeros((side, side // 3), np.float32))
+    width = max(line.shape[1] for line in lines)
+    page = np.concatenate([np.pad(line, ((0, 0), (0, width - line.shape[1]))) for line in lines])  # (lines * side, width)
+    caption = f"{len(text)} characters in the style of A ({a.description}) encoded as {names[ya]}"
+    return Written(im.enlarge(page, 2), caption)
 
 
 @torch.inference_mode()
 def _example_styles(view: ZooView, name: str) -> tuple[np.ndarray, np.ndarray]:
     """One test example of every class (the second set, K to 2K - 1, so that example 0 as A is
-    not repeated), each decoded under every label: (K, H, W) and (K, K, H, W)."""
+    not repeated), each decoded under every label: (R, H, W) and (R, K, H, W). With more than
+    MAX_STYLE_ROWS classes, R = MAX_STYLE_ROWS examples spread over the shipped ones."""
     spec, model = view.spec(name), view.model(name)
     k = len(spec.label_names)
     ex = view.examples(spec.dataset)
     device = next(model.parameters()).device
-    originals = np.array(ex.images[k: 2 * k])  # (K, H, W)
+    picks = np.arange(k, 2 * k) if k <= MAX_STYLE_ROWS else np.linspace(k, len(ex) - 1, MAX_STYLE_ROWS).round().astype(int)
+    originals = np.array(ex.images[picks])  # (R, H, W)
     styles = model.encode(torch.as_tensor(originals, device=device)[:, None],
-                          torch.as_tensor(np.array(ex.labels[k: 2 * k]), device=device)).mean  # (K, D)
-    labels = torch.arange(k, device=device).repeat(k)  # (K * K,)
-    rows = model.decode(styles.repeat_interleave(k, 0), labels)[:, 0].cpu().numpy()  # (K * K, H, W)
-    return originals, rows.reshape(k, k, *rows.shape[1:])
+                          torch.as_tensor(np.array(ex.labels[picks]), device=device)).mean  # (R, D)
+    labels = torch.arange(k, device=device).repeat(len(picks))  # (R * K,)
+    rows = model.decode(styles.repeat_interleave(k, 0), labels)[:, 0].cpu().numpy()  # (R * K, H, W)
+    return originals, rows.reshape(len(picks), k, *rows.shape[1:])

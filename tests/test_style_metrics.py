@@ -1,0 +1,107 @@
+"""The style metrics on constructed models: one that draws the class mean scores 0, one that draws the truth 1."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from zoo import Dataset, Framing
+from zoo.evaluate import style_metrics_of
+from zoo.style_metrics import class_means, style_swap_metrics
+
+K = 6  # labels
+
+
+def random_faces(n: int, seed: int = 0) -> torch.Tensor:
+    """(n, K, 1, 16, 16): each face a style (a stroke width) drawn over each label's shape (a bar position)."""
+    g = torch.Generator().manual_seed(seed)
+    faces = torch.zeros(n, K, 1, 16, 16)
+    for f in range(n):
+        width = 1 + f % 4
+        for label in range(K):
+            faces[f, label, 0, 2 + label: 2 + label + width, 2:14] = 0.5 + 0.5 * torch.rand(1, generator=g)
+    return faces
+
+
+class ClassMeanModel(torch.nn.Module):
+    """Ignores the style: draws the mean image of the asked label."""
+
+    def __init__(self, means):
+        super().__init__()
+        self.register_buffer("means", means)
+
+    def encode(self, x, y):
+        return SimpleNamespace(mean=torch.zeros(len(x), 2))
+
+    def decode(self, z, y):
+        return self.means[y]
+
+
+class OracleModel(torch.nn.Module):
+    """Recognises the face of a glyph and draws that face's true glyph of the asked label."""
+
+    def __init__(self, faces):
+        super().__init__()
+        self.register_buffer("faces", faces)
+
+    def encode(self, x, y):
+        matches = (self.faces[:, y] == x[None]).flatten(2).all(2)  # (F, B): which face each glyph is
+        return SimpleNamespace(mean=matches.float().argmax(0, keepdim=True).T.float())  # (B, 1) face index
+
+    def decode(self, z, y):
+        return self.faces[z[:, 0].long(), y]
+
+
+def test_a_model_that_ignores_the_style_scores_zero():
+    train, test = random_faces(8, 0), random_faces(5, 1)
+    means = class_means(train.flatten(0, 1), torch.arange(K).repeat(8), K)
+    metrics = style_swap_metrics(ClassMeanModel(means), test, means)
+    assert metrics["style_gain"] == pytest.approx(0.0, abs=1e-6)
+    assert metrics["swap_mse"] == pytest.approx(metrics["class_mean_mse"])
+    assert metrics["style_faces"] == 5
+
+
+def test_a_model_that_draws_the_truth_scores_one():
+    test = random_faces(5, 1)
+    means = class_means(random_faces(8, 0).flatten(0, 1), torch.arange(K).repeat(8), K)
+    metrics = style_swap_metrics(OracleModel(test), test, means)
+    assert metrics["style_gain"] == pytest.approx(1.0)
+    assert metrics["swap_mse"] == 0
+    assert metrics["swap_ssim"] == pytest.approx(1.0) and metrics["recon_ssim"] == pytest.approx(1.0)
+
+
+def test_a_blurred_truth_scores_in_between():
+    test = random_faces(5, 1)
+    means = class_means(random_faces(8, 0).flatten(0, 1), torch.arange(K).repeat(8), K)
+    oracle = OracleModel(test)
+    blurred = SimpleNamespace(encode=oracle.encode,
+                              decode=lambda z, y: 0.5 * oracle.decode(z, y) + 0.5 * means[y])
+    metrics = style_swap_metrics(blurred, test, means)
+    assert 0.5 < metrics["style_gain"] < 1 and metrics["swap_ssim"] < 1
+
+
+def test_class_means_average_each_label():
+    images = torch.arange(6.0).view(6, 1, 1, 1)
+    means = class_means(images, torch.tensor([0, 1, 0, 1, 2, 2]), 4)
+    assert means.flatten().tolist() == [1.0, 2.0, 4.5, 0.0]
+
+
+def test_evaluate_groups_a_face_dataset_into_complete_sets():
+    """Faces stored in any order are regrouped by their face factor and label before they are scored."""
+    train, test = random_faces(8, 0), random_faces(5, 1)
+    order = torch.randperm(5 * K, generator=torch.Generator().manual_seed(3))
+    labels = torch.arange(K).repeat(5)
+    face_ids = torch.arange(5).repeat_interleave(K)
+
+    def loader(split):
+        if split == "train":
+            return train.flatten(0, 1), torch.arange(K).repeat(8)
+        return test.flatten(0, 1)[order], labels[order]
+
+    dataset = Dataset(name="faces", input_shape=(1, 16, 16), label_names=tuple("abcdef"), description="constructed faces",
+                      framing=Framing(box=12, centring="box"), loader=loader, factor_names=("face",),
+                      factor_loader=lambda split: face_ids[order, None])
+    metrics = style_metrics_of(OracleModel(test), dataset, max_faces=3)
+    assert metrics["style_faces"] == 3 and metrics["style_gain"] == pytest.approx(1.0)

@@ -1,0 +1,63 @@
+"""How well a conditional model keeps the style, measured against the truth: label swaps on glyphs.
+
+A typeface draws every character, so "this face's style, another character" exists. For each
+held-out face: encode every glyph with its own label, decode that code under every *other* label,
+and compare with the face's true glyph of that label.
+
+  swap_mse, swap_ssim: the swaps against the true glyphs (per pixel; SSIM by torchmetrics, the
+      Gaussian-window SSIM of Wang et al. 2004, https://doi.org/10.1109/TIP.2003.819861);
+  class_mean_mse: the mean training image of the target character against the same true glyphs;
+  style_gain = 1 − swap_mse / class_mean_mse: 0 for a model that ignores the style (it can do no
+      better than the class mean), 1 for one that draws the true glyph;
+  recon_ssim: plain reconstructions (each glyph under its own label), for scale.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torchmetrics.functional.image import structural_similarity_index_measure
+
+
+def ssim(preds: Tensor, target: Tensor) -> Tensor:
+    """Per-image SSIM of (N, C, H, W) images in [0, 1]: (N,)."""
+    return structural_similarity_index_measure(preds, target, data_range=1.0, reduction="none")
+
+
+@torch.inference_mode()
+def style_swap_metrics(model, faces: Tensor, class_means: Tensor, device: torch.device | str = "cpu") -> dict:
+    """faces: (F, K, C, H, W), the K glyphs of F faces (glyph k has label k); class_means: (K, C, H, W),
+    the mean training image of each label. `model` (on `device`) answers encode(x, y).mean and decode(z, y)."""
+    num_faces, k = faces.shape[:2]
+    if class_means.shape != faces.shape[1:]:
+        raise ValueError(f"class_means {tuple(class_means.shape)} do not match the faces' glyphs {tuple(faces.shape[1:])}")
+    labels = torch.arange(k, device=device)
+    source, target = labels.repeat_interleave(k), labels.repeat(k)  # pair i * K + j: glyph i decoded as label j
+    other = source != target
+    swap_mse, mean_mse, swap_ssim, recon_ssim = [], [], [], []
+    means = class_means.to(device)
+    for glyphs in faces:
+        x = glyphs.to(device)  # (K, C, H, W)
+        style = model.encode(x, labels).mean  # (K, D)
+        recon_ssim.append(ssim(model.decode(style, labels).float(), x))
+        swaps = model.decode(style[source[other]], target[other]).float()  # (K(K-1), C, H, W)
+        truth = x[target[other]]
+        swap_mse.append((swaps - truth).square().flatten(1).mean(1))
+        mean_mse.append((means[target[other]] - truth).square().flatten(1).mean(1))
+        swap_ssim.append(ssim(swaps, truth))
+    swap_mse, mean_mse = torch.cat(swap_mse).mean().item(), torch.cat(mean_mse).mean().item()
+    return {
+        "style_gain": 1 - swap_mse / mean_mse,
+        "swap_mse": swap_mse,
+        "class_mean_mse": mean_mse,
+        "swap_ssim": torch.cat(swap_ssim).mean().item(),
+        "recon_ssim": torch.cat(recon_ssim).mean().item(),
+        "style_faces": num_faces,
+    }
+
+
+def class_means(images: Tensor, labels: Tensor, num_classes: int) -> Tensor:
+    """(K, C, H, W): the mean image of each label in (images (N, C, H, W), labels (N,))."""
+    sums = torch.zeros(num_classes, *images.shape[1:]).index_add_(0, labels, images.float())
+    counts = torch.bincount(labels, minlength=num_classes).clamp(min=1).float()
+    return sums / counts.view(-1, *[1] * (images.ndim - 1))
