@@ -18,14 +18,14 @@ import sys
 
 import gradio as gr
 
-from ui import page
+from ui import live, page
 from ui.common import Context, clear_input_errors
-from ui.guard import MAX_FILE_BYTES, RequestLimits, served_files_only
+from ui.guard import RequestLimits, served_files_only
 from ui.outputs import written_atomically
 from ui.tabs import TABS
 from zoo.demo import ZooView
 
-MAX_FILE_SIZE = MAX_FILE_BYTES  # uploads above this (5 MB) are refused by the server before any handler runs
+MAX_FILE_SIZE = "5mb"  # = MAX_FILE_BYTES: uploads above this are refused by the server before any handler runs
 CONCURRENCY = 2  # model calls at once, all endpoints together: a free Space has 2 CPUs
 MODEL_CALLS = "model-calls"  # the one concurrency group of every queued event
 QUEUE_SIZE = 64
@@ -37,6 +37,7 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
     ctx = Context(ZooView(models, device))
     with gr.Blocks(title="VAE Zoo", analytics_enabled=False) as demo:
         page.header(ctx.view)
+        gr.Markdown("Live decoding in your browser: loading…", elem_id="live-status")  # web/live.js writes what it did
         url, notes = page.share_box()
         ctx = dataclasses.replace(ctx, presentation=page.presentation_switch())
         with gr.Tabs(selected=TABS[0].LINK.tab) as tabs:
@@ -50,6 +51,9 @@ def build_demo(models: str = "*", device: str | None = None) -> gr.Blocks:
         if isinstance(block, (gr.Image, gr.ImageEditor, gr.Gallery, gr.File)):
             served_files_only(written_atomically(block))  # files in: only uploads; pictures out: never rewritten
     demo.gif_dir = ctx.gif_dir
+    # The page decodes in the browser (ui/live.py): these files are served as they are, nothing else of their folders.
+    gr.set_static_paths(live.static_paths(ctx.view))
+    demo.live_head = live.head(ctx.view)
     return demo
 
 
@@ -75,7 +79,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, sh
     app_kwargs.setdefault("middleware", []).append(Middleware(RequestLimits))
     return demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, css=page.CSS,
                        allowed_paths=[str(demo.gif_dir)], mcp_server=mcp, state_session_capacity=SESSIONS,
-                       app_kwargs=app_kwargs, **kwargs)
+                       app_kwargs=app_kwargs, head=getattr(demo, "live_head", None), **kwargs)
 
 
 def _flag(name: str) -> bool:

@@ -24,7 +24,7 @@ from PIL import Image
 
 from bench.common import app_process, machine, memory_mb, percentile
 
-PATHS = ("/etc", "/root", "/home", "/work", "/tmp", "/usr", "site-packages")
+PATHS = ("/etc", "/root", "/home", "/work", "/tmp", "/usr", "/nonexistent", "site-packages")
 
 
 def call(http, url: str, api: str, data: list, timeout: float = 120) -> tuple[str, object]:
@@ -111,6 +111,38 @@ def get_status(url: str, path: str) -> int:
         connection.close()
 
 
+def flood(url: str, flood_requests: int = 200, normal_requests: int = 5) -> dict:
+    """`flood_requests` heavy calls at once (each its own session), and meanwhile one user's normal
+    calls, one after another: how many flood calls were refused, and the normal calls' round trips."""
+    import httpx
+
+    outcomes, normal, lock = [], [], threading.Lock()
+
+    def heavy():
+        with httpx.Client(timeout=300) as http:
+            try:
+                kind, payload = call(http, url, "sample", ["cvae_conv_z16.fashion_mnist", 16, 1, 1.0, "each"])
+                outcome = "answered" if kind == "complete" else "queue full" if "queue is full" in str(payload).lower() else kind
+            except Exception as exc:
+                outcome = type(exc).__name__
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=heavy) for _ in range(flood_requests)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    with httpx.Client(timeout=300) as http:
+        for i in range(normal_requests):
+            start = time.perf_counter()
+            kind, _ = call(http, url, "sample", ["vae_conv_z2.mnist", 2, i, 1.0, "each"])
+            normal.append(((time.perf_counter() - start) * 1000, kind))
+    for t in threads:
+        t.join()
+    return dict(refused=outcomes.count("queue full"), answered=outcomes.count("answered"), flood=flood_requests,
+                normal=normal)
+
+
 def png_bytes(array: np.ndarray) -> bytes:
     out = io.BytesIO()
     Image.fromarray(array).save(out, format="PNG")
@@ -130,6 +162,12 @@ def run_probes(url: str, pid=None) -> list[tuple[str, str, str]]:
     rows.append(("1", "16 clients × 10 identical `/sample` calls (defaults), each grid downloaded",
                  f"{r['failed']} of {r['requests']} failed; p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms"
                  + (f" ({r['first'][0]})" if r["first"] else "")))
+
+    f = flood(url)
+    ms = [m for m, _ in f["normal"]]
+    rows.append(("flood", f"{f['flood']} heavy `/sample` calls at once (grid 16, CVAE), one user's 5 small calls meanwhile",
+                 f"{f['refused']} refused (queue is full), {f['answered']} answered; the user's calls: "
+                 f"{sum(k == 'complete' for _, k in f['normal'])} of 5 answered, {min(ms):.0f}–{max(ms):.0f} ms"))
 
     start = time.perf_counter()
     kind, payload = call(http, url, "reconstruct", ["fashion_mnist", ["vae_conv_z16.fashion_mnist"] * 2000, "example", 0, None, None, "auto"])

@@ -16,14 +16,15 @@ from zoo.demo import make_link, read_link
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 
-ENDPOINTS = ["/reconstruct", "/sample", "/interpolate", "/swap_labels", "/latent_map", "/traverse"]
-MODELS = zoo.list_models()
+ENDPOINTS = ["/reconstruct", "/sample", "/interpolate", "/swap_labels", "/latent_map", "/traverse", "/tradeoff"]
+MODELS = [n for n in zoo.list_models() if not zoo.get_spec(n).study]  # a study's models (the β sweep) are its tab's own
+SWEEP_MNIST = zoo.list_models("sweep_z2_*.mnist")
 
 
 from conftest import has_weights  # noqa: E402
 
 
-ALL_TRAINED = all(has_weights(n) for n in MODELS)
+ALL_TRAINED = all(has_weights(n) for n in zoo.list_models())
 TRAINED = [pytest.param(n, marks=pytest.mark.skipif(not has_weights(n), reason=f"{n} has no trained weights yet")) for n in MODELS]
 needs_all_weights = pytest.mark.skipif(not ALL_TRAINED, reason="the app's default views need every model's weights")
 
@@ -69,7 +70,8 @@ def test_the_app_builds_over_part_of_the_zoo(pattern):
 
     demo = app.build_demo(pattern)
     dropdowns = {c.elem_id: c for c in demo.blocks.values() if getattr(c, "elem_id", None)}
-    assert {value for _, value in dropdowns["smp-model"].choices} == set(zoo.list_models(pattern))
+    served = {n for n in zoo.list_models(pattern) if not zoo.get_spec(n).study}  # a study's models are its tab's
+    assert {value for _, value in dropdowns["smp-model"].choices} == served
 
 
 def test_a_new_plugin_appears_in_every_tab_that_fits(isolated_registry):
@@ -351,3 +353,13 @@ def test_the_shared_memo_is_bounded_and_builds_each_value_once():
     with pytest.raises(RuntimeError):
         memo.get("d", lambda: (_ for _ in ()).throw(RuntimeError("failed")))
     assert memo.get("d", lambda: "dd") == "dd"  # a failed build is not remembered
+
+
+@pytest.mark.skipif(not all(has_weights(n) for n in SWEEP_MNIST), reason="needs the MNIST β sweep's weights")
+def test_tradeoff_endpoint_shows_the_nearest_step(client):
+    latent, holes, curve, plane, table, note = client.predict(dataset="mnist", beta=0.3, large=False, api_name="/tradeoff")
+    assert all(Path(p).is_file() for p in (latent, holes, curve, plane))
+    assert [row[0] for row in table["data"]] == [0, 0.1, 0.25, 0.5, 1, 2, 4, 8]
+    assert note.startswith("**β = 0.25**")
+    with pytest.raises(Exception, match="beta must be"):
+        client.predict(dataset="mnist", beta=-1, large=False, api_name="/tradeoff")

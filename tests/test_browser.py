@@ -11,7 +11,7 @@ import io
 import os
 import urllib.request
 from pathlib import Path
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, urljoin, urlsplit
 
 import numpy as np
 import pytest
@@ -79,7 +79,7 @@ def wait_for_image_change(page, selector: str, before: str | None) -> None:
 def test_each_tab_runs_and_is_screenshotted(page, app_url):
     ARTIFACTS.mkdir(exist_ok=True)
     page.goto(app_url)
-    page.wait_for_selector("#rec-gallery img")  # the first load runs every tab once
+    page.wait_for_selector("#rec-gallery img")  # the first load runs the first tab; each other one runs when first shown
     for tab, (tab_id, number, button, output) in TABS.items():
         page.get_by_role("tab", name=tab).click()
         page.wait_for_selector(output, state="visible")
@@ -164,7 +164,7 @@ def test_moving_t_looks_up_frames(page, app_url):
 def test_a_bad_link_still_opens_with_a_note(page, app_url):
     page.goto(app_url + "?tab=sample&model=no_such_model.mnist&seed=abc&n=99")
     page.wait_for_selector("#smp-grid img")
-    notes = page.locator("#link-notes").inner_text()
+    notes = page.locator("#link-notes textarea").input_value()
     assert "no_such_model.mnist" in notes and "seed" in notes and "grid_size" in notes
 
 
@@ -181,3 +181,50 @@ def test_a_traverse_link_restores_the_sliders(page, app_url):
     number.press("Enter")
     page.wait_for_function("() => location.search.includes('z=-2,-1.5')")  # the decoded image follows the slider
     assert not np.array_equal(before, image_at(page, "#trv-decoded img"))
+
+
+def test_link_notes_are_plain_text(page, app_url):
+    """A link is written by whoever sends it: what it carries is shown as text, never as a link or HTML."""
+    phishing = '<a href="https://example.com" style="font-size:40px;color:red">Your session expired</a>'
+    page.goto(app_url + "?tab=swap_labels&model=cvae_conv_z8.mnist&label=" + quote(phishing)
+              + "&b=" + quote("[Click here](https://example.com)") + "&a=" + "9" * 12_000)
+    notes = page.locator("#link-notes textarea")
+    notes.wait_for()
+    text = notes.input_value()
+    assert "<a href" in text or "Click here" in text  # shown, as the characters they are
+    assert page.locator("#link-notes a").count() == 0 and page.locator("a[href='https://example.com']").count() == 0
+    assert len(text) < 1500
+    assert page.locator("#link-notes").bounding_box()["height"] < 250
+
+
+def test_a_link_computes_only_the_tab_it_opens(page, app_url):
+    page.goto(app_url + "?tab=sample&n=2&seed=3")
+    page.wait_for_selector("#smp-grid img")
+    page.wait_for_timeout(1500)  # time for any other tab's run to arrive
+    for other in ("#rec-gallery img", "#itp-strip img", "#swp-row img", "#map-left-img img", "#trv-grid img"):
+        assert page.locator(other).count() == 0, f"{other} was computed before its tab was shown"
+    page.get_by_role("tab", name="Reconstruct").click()
+    page.wait_for_selector("#rec-gallery img")  # shown: computed now
+    page.get_by_role("tab", name="Sample").click()
+    assert page.locator("#smp-grid img").count() == 1
+
+
+def test_a_click_in_the_margin_of_a_map_changes_nothing(page, app_url):
+    page.goto(app_url + "?tab=latent_map")
+    image = page.locator("#map-left-img img").first
+    image.wait_for(state="visible")
+    box = image.bounding_box()
+    image.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.45})  # inside: decodes
+    page.wait_for_selector("#map-decoded img")
+    caption = page.locator("#map-caption").inner_text()
+    image.click(position={"x": 2, "y": 2})  # the margin
+    page.wait_for_timeout(1500)
+    assert page.locator("#map-left-img img").count() == 1 and page.locator("#map-right-img img").count() == 1
+    assert page.locator("#map-decoded img").count() == 1 and page.locator("#map-caption").inner_text() == caption
+    assert page.get_by_text("Error", exact=True).count() == 0
+    # another dataset: the maps, the decoded point and its caption of the first one go
+    page.locator("#map-dataset input").click()
+    page.get_by_role("option", name="mnist", exact=True).click()
+    page.wait_for_function("() => !document.querySelector('#map-decoded img')")
+    assert "decoded at" not in page.locator("#map-caption").inner_text()
+    assert page.locator("#map-left-img img").count() == 0

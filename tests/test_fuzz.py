@@ -41,7 +41,7 @@ gr = pytest.importorskip("gradio")
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 MODELS = zoo.list_models()
 DATASETS = sorted({zoo.get_spec(n).dataset for n in MODELS})
-ENDPOINTS = ["reconstruct", "sample", "interpolate", "swap_labels", "latent_map", "traverse"]
+ENDPOINTS = ["reconstruct", "sample", "interpolate", "swap_labels", "latent_map", "traverse", "tradeoff"]
 GENERIC = "has not enabled verbose error reporting"  # what a client sees when the app crashed
 INTERNAL = "internal error"  # what a client sees when the app hit a bug (logged with its traceback): never a user's input
 
@@ -280,6 +280,10 @@ def strategy_for(param: str, files: Files) -> st.SearchStrategy:
         "label": LABELS,
         "path": st.sampled_from(list(PATHS) + ["", "cubic", None, "LINEAR", 1]),
         "ellipses": st.one_of(st.booleans(), st.sampled_from([None, "yes", 2, float("nan")])),
+        "large": st.one_of(st.booleans(), st.sampled_from([None, "yes", 2, float("nan")])),
+        "scale": st.sampled_from(["shared", "fit each", "", None, "zoom", 3]),
+        "show": st.one_of(st.none(), st.lists(st.sampled_from(["draws", "path", "posterior", "", "holes", None, 3]), max_size=4),
+                          st.just("draws"), st.just(42)),
         "frames_state": st.one_of(st.none(), st.just({}), st.just({"key": "x", "frames": []}),
                                   st.builds(lambda a: {"key": "x", "frames": a}, arrays)),
     }
@@ -296,7 +300,9 @@ def valid_arguments(endpoint: str, files: Files) -> dict:
         "sample": dict(model=mnist_cvae, grid_size=4, seed=0, temperature=1.0, label=EACH),
         "interpolate": dict(model=mnist_cvae, path="linear", steps=8, **picker("a_"), **picker("b_"), t=0.5, frames_state=None),
         "swap_labels": dict(model=mnist_cvae, label=AUTO, **picker("a_"), **picker("b_")),
-        "latent_map": dict(dataset="mnist", left="ae_conv_z2.mnist", right="vae_conv_z2.mnist", ellipses=False),
+        "latent_map": dict(dataset="mnist", left="ae_conv_z2.mnist", right="vae_conv_z2.mnist", ellipses=False, scale="shared",
+                           show=["draws", "path", "posterior"], a_index=3, b_index=7, seed=0, large=False),
+        "tradeoff": dict(dataset="mnist", beta=1.0, large=False),
         "traverse": dict(model=mnist_cvae, label=AUTO, **picker("")),
     }[endpoint]
 

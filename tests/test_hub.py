@@ -13,13 +13,16 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
+import onnxruntime
 import pytest
 import torch
-from huggingface_hub import constants
+from huggingface_hub import constants, hf_hub_download
 from safetensors.torch import load_file
 
 import zoo
 from zoo import download, hub
+from zoo import onnx as zoo_onnx
 from zoo.__main__ import main as cli
 from zoo.cards import write_card
 from zoo.models import VAE
@@ -122,6 +125,25 @@ def test_published_card_has_model_index_recipe_and_snippet(server):
     snippet = body.split("## Load it", 1)[1].split("```python\n", 1)[1].split("```", 1)[0].strip().splitlines()
     assert len(snippet) == 3 and snippet[0].startswith("import zoo")
     assert f'model = zoo.create_model("hf-hub:{ORG}/{NAME}")' in snippet[1]
+
+
+def test_publish_uploads_the_onnx_export_and_says_how_to_run_it(server):
+    zoo_onnx.export_onnx(NAME)  # into the test's bundled folder, from its weights; records itself in the card
+    done = hub.publish(NAME, org=ORG)
+    files = server.files(done.repo_id)
+    local = zoo.get_spec(NAME).bundled_dir / "onnx"
+    for filename in ("encoder.onnx", "decoder.onnx"):
+        assert files[f"onnx/{filename}"] == (local / filename).read_bytes()
+    # the real client downloads it, and it decodes what the published weights decode
+    path = hf_hub_download(done.repo_id, "onnx/decoder.onnx", revision=done.commit, cache_dir=hub.cache_dir(),
+                           endpoint=server.url)
+    z = np.linspace(-2, 2, 6, dtype=np.float32).reshape(3, 2)
+    (images,) = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"]).run(["image"], {"z": z})
+    expected = zoo.create_model(NAME, device="cpu").decode(torch.tensor(z)).numpy()
+    assert np.abs(images - expected).max() <= 1e-4
+    body = files["README.md"].decode().split("\n---\n", 1)[1]
+    assert "## Run it with ONNX Runtime" in body and f'hf_hub_download("{ORG}/{NAME}", "onnx/decoder.onnx")' in body
+    assert f"opset {zoo_onnx.OPSET}" in body
 
 
 def test_publish_needs_measured_metrics(server, tmp_path):
@@ -354,7 +376,8 @@ def test_deploy_space_with_bundled_weights_then_from_the_hub(server, tmp_path):
     root = tmp_path / "app"
     for path in ["app.py", "requirements.txt", "README.md", "zoo/__init__.py", "zoo/__pycache__/x.pyc",
                  "plugins/mnist.py", "assets/examples/a.png", f"weights/{NAME}/model.safetensors",
-                 "weights/_classifiers/mnist/config.json", "notes.txt", "tests/test_x.py"]:
+                 "weights/_classifiers/mnist/config.json", "notes.txt", "tests/test_x.py", "web/live.js", "web/runtime.json",
+                 "web/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm"]:
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(path)
     space = f"{ORG}/demo"
@@ -365,8 +388,9 @@ def test_deploy_space_with_bundled_weights_then_from_the_hub(server, tmp_path):
     assert repo.sdk == "gradio" and not repo.variables
     files = set(server.files(space, repo_type="space"))
     assert {"app.py", "zoo/__init__.py", "plugins/mnist.py", "assets/examples/a.png", f"weights/{NAME}/model.safetensors",
-            "weights/_classifiers/mnist/config.json"} <= files
+            "weights/_classifiers/mnist/config.json", "web/live.js", "web/runtime.json"} <= files
     assert not {"notes.txt", "tests/test_x.py", "zoo/__pycache__/x.pyc"} & files
+    assert not any(f.startswith("web/node_modules/") for f in files)  # a Space loads the runtime from the CDN
 
     (root / "plugins/mnist.py").unlink()
     with pytest.raises(ValueError, match=f"lacks .*{NAME}.*python -m zoo publish --all --org {ORG}"):

@@ -56,6 +56,17 @@ def presenting(ctx: Context) -> list:
     return [ctx.presentation] if ctx.presentation is not None else []
 
 
+def redraw_if_shown(fn, outputs: int):
+    """`fn(*inputs)` for the presentation switch, whose last input is one of the tab's pictures: a tab
+    that has not drawn yet (no picture) stays as it is, so switching computes no tab nobody opened."""
+
+    def redraw(*values):
+        *inputs, picture = values
+        return fn(*inputs) if picture is not None else tuple(gr.skip() for _ in range(outputs))
+
+    return redraw
+
+
 @dataclass
 class TabUI:
     """What `app.py` needs from a built tab.
@@ -154,8 +165,8 @@ def input_picker(view: ZooView, title: str, dataset: str, index: int, key: str) 
         sketch = gr.Sketchpad(label="draw (dark strokes on white)", visible=False, canvas_size=(280, 280), height=320,
                               brush=gr.Brush(colors=["#000000"], color_mode="fixed", default_size=18),
                               layers=False, elem_id=f"{key}-sketch")
-        preview = gr.Image(label=f"{title} as the model sees it ({h}×{w})", interactive=False, height=170, width=150,
-                           format="png", elem_classes="pixelated", elem_id=f"{key}-preview")  # 170: the label sits above
+        preview = gr.Image(label=f"{title} as the model sees it ({h}×{w})", interactive=False, height=200, width=160,
+                           format="png", elem_classes="pixelated", elem_id=f"{key}-preview")  # 200: the label sits above
     source.change(lambda s: (gr.update(visible=s == "example"), gr.update(visible=s == "upload"), gr.update(visible=s == "draw")),
                   source, [example_column, upload, sketch], **PRIVATE)
 

@@ -22,6 +22,8 @@ CSS = """
 #share-row { align-items: end; }
 /* An image's label sits above it, never over its top rows (Gradio floats it over the top-left corner). */
 .block label.float[data-testid="block-label"] { position: static; margin-bottom: 4px; }
+/* A gallery caption wraps instead of hiding the end of a model's name. */
+.gallery .caption-label, .thumbnail-item .caption-label { white-space: normal; max-width: 96%; }
 /* An image's buttons (full screen, download) show on hover only, not over its top-right corner. */
 .block .icon-button-wrapper.top-panel { opacity: 0; transition: opacity 0.15s; }
 .block:hover .icon-button-wrapper.top-panel, .block:focus-within .icon-button-wrapper.top-panel { opacity: 1; }
@@ -123,7 +125,9 @@ def wire_links(demo: gr.Blocks, view: ZooView, tabs: gr.Tabs, built: list[TabUI]
         restored.then(lambda o, t=ui.id: "run" if (o.get("tab") or first) == t else gr.skip(), opened, start, **PRIVATE)
         selected = ui.tab.select(lambda t=ui.id: t, None, current, **PRIVATE)
         selected.then(shown, [current, *link_boxes], url, **PRIVATE)
-        selected.then(lambda: "run", None, start, **PRIVATE)
+        # Gradio also reports the first tab as selected when the page mounts, before the link is read
+        # (which then sets `current` to the tab it opens): only the tab still current is being shown.
+        selected.then(lambda o, c, t=ui.id: "run" if o and c == t else gr.skip(), [opened, current], start, **PRIVATE)
         ui.link.change(shown, [current, *link_boxes], url, **PRIVATE)
 
 

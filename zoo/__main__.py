@@ -1,4 +1,4 @@
-"""The zoo's command line: `python -m zoo {list,train,eval,train-classifier}`."""
+"""The zoo's command line: `python -m zoo {list,train,eval,train-classifier,export-onnx,...}`."""
 
 from __future__ import annotations
 
@@ -167,6 +167,26 @@ def main(argv: list[str] | None = None) -> int:
         url = deploy_space(args.space_id, hub_org=args.hub_org, private=args.private or None)
         print(f"{url} ({'weights from the Hub org ' + args.hub_org if args.hub_org else 'bundled weights'})")
         return 0
+
+    def cmd_export_onnx(args) -> int:
+        from .onnx import OPSET, export_onnx, summary
+
+        names = _names(args)
+        if not args.verbose:  # the exporter's passes log every step at INFO
+            for logger in ("onnxscript", "onnx_ir"):
+                logging.getLogger(logger).setLevel(logging.WARNING)
+        if args.out and len(names) > 1:
+            raise SystemExit("--out names one folder: export one model with it, or use --all without --out")
+        for name in names:
+            print(summary(export_onnx(name, out=args.out, opset=args.opset or OPSET)))
+        return 0
+
+    p = sub.add_parser("export-onnx", help="export a model's encoder and decoder to ONNX (weights/<name>/onnx/)")
+    p.add_argument("name", nargs="?", help="model name (see `python -m zoo list`)")
+    p.add_argument("--all", action="store_true", help="every model in the zoo")
+    p.add_argument("--out", help="output folder (default: weights/<name>/onnx)")
+    p.add_argument("--opset", type=int, help="ONNX opset (default: the one the app is tested with, zoo.onnx.OPSET)")
+    p.set_defaults(func=cmd_export_onnx)
 
     p = sub.add_parser("publish", help="upload a model's weights and card to the Hugging Face Hub")
     p.add_argument("name", nargs="?", help="model name (see `python -m zoo list`)")

@@ -24,11 +24,14 @@ from .cards import read_record, render_card
 from .download import HUB_ORG_ENV, LIBRARY, describe, endpoint, hub_org, sha256_of
 from .errors import InputError
 from .locations import CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, stamp_config
+from .onnx import ONNX_DIR
 from .registry import REPO_ROOT, get_spec, list_models
 from .version import __version__
 
 # Files of the Space: the app, the library, the plugins, the app's assets, and how to install them.
-SPACE_FILES = ["app.py", "requirements.txt", "README.md", "zoo/*", "plugins/*", "assets/*"]
+SPACE_FILES = ["app.py", "requirements.txt", "README.md", "zoo/*", "plugins/*", "assets/*",
+               # the page's live decoding (ui/live.py): a Space has no npm, so it loads the pinned runtime from a CDN
+               "web/live.js", "web/runtime.json", "web/package.json", "web/package-lock.json"]
 SPACE_WEIGHTS = ["weights/*"]
 SPACE_CLASSIFIERS = ["weights/_classifiers/*"]  # not zoo entries, never published as models: always shipped
 SPACE_IGNORE = ["*__pycache__*", "*.pyc", "*.tmp", "*.DS_Store"]
@@ -45,7 +48,8 @@ class Published:
 
 def publish(name: str, *, repo_id: str | None = None, org: str | None = None, private: bool | None = None,
             token: str | None = None, allow_unmeasured: bool = False) -> Published:
-    """Upload `name`'s bundled config.json, model.safetensors and model card to `repo_id` (default ORG/<name>).
+    """Upload `name`'s bundled config.json, model.safetensors, model card and ONNX export (onnx/, if there
+    is one) to `repo_id` (default ORG/<name>).
 
     The repo is created if needed. The card is re-rendered for the Hub: metrics as model-index eval
     results, dataset, recipe, license, tags, and a loading snippet for this repo. An unchanged upload
@@ -70,6 +74,8 @@ def publish(name: str, *, repo_id: str | None = None, org: str | None = None, pr
         api.create_repo(repo_id, private=private, exist_ok=True)
         for filename in (CONFIG_FILE, WEIGHTS_FILE):
             shutil.copyfile(folder / filename, Path(staging) / filename)
+        if (folder / ONNX_DIR).is_dir():  # the ONNX export (`zoo export-onnx`), in the Hub's usual onnx/ folder
+            shutil.copytree(folder / ONNX_DIR, Path(staging) / ONNX_DIR)
         stamp_config(Path(staging), spec.family)  # so hf-hub:OWNER/REPO loads without a plugin
         render_card(spec, record, hub_repo=repo_id).save(Path(staging) / CARD_FILE)
         info = api.upload_folder(repo_id=repo_id, folder_path=staging, commit_message=f"Publish {name} with vae-zoo")
@@ -100,7 +106,7 @@ def deploy_space(space_id: str, *, hub_org: str | None = None, private: bool | N
         shipped = SPACE_FILES + (SPACE_CLASSIFIERS if hub_org else SPACE_WEIGHTS)
         # Files under the shipped folders that are gone locally (or weights now loaded from the Hub) are removed.
         api.upload_folder(repo_id=space_id, repo_type="space", folder_path=root, allow_patterns=shipped,
-                          ignore_patterns=SPACE_IGNORE, delete_patterns=["zoo/*", "plugins/*", "assets/*", "weights/*"],
+                          ignore_patterns=SPACE_IGNORE, delete_patterns=["zoo/*", "plugins/*", "assets/*", "weights/*", "web/*"],
                           commit_message="Deploy vae-zoo" + (f" (weights from {hub_org})" if hub_org else ""))
         if hub_org:
             api.add_space_variable(space_id, HUB_ORG_ENV, hub_org, description="load the zoo's weights from this Hub org")

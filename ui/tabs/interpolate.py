@@ -8,6 +8,7 @@ from zoo.demo import PATHS
 from zoo.demo import images as im
 from zoo.demo.tabs import interpolate as compute
 
+from .. import live
 from ..common import PRIVATE, Context, TabUI, as_int, example_only, gallery_of, handle_errors, picker_pair, skip_all
 
 TITLE = "Interpolate"
@@ -29,7 +30,8 @@ def build(ctx: Context) -> TabUI:
                 button = gr.Button("Interpolate", variant="primary", elem_id="itp-run")
                 info = gr.Markdown(elem_id="itp-info")
             with gr.Column(scale=3):
-                t = gr.Slider(0, 1, value=0.5, step=1 / 15, label="t (0 = A, 1 = B): a lookup, no model call", elem_id="itp-t")
+                # Any t: the page decodes it live (ui/live.py); the server shows the nearest precomputed frame.
+                t = gr.Slider(0, 1, value=0.5, step=0.01, label="t (0 = A, 1 = B)", elem_id="itp-t")
                 frame = gr.Image(label="decoded at t", format="png", interactive=False, height=240, width=240,
                                  elem_classes="pixelated", elem_id="itp-frame")
                 strip = gr.Image(label="all frames", format="png", interactive=False, elem_classes="pixelated", elem_id="itp-strip")
@@ -38,6 +40,7 @@ def build(ctx: Context) -> TabUI:
                 gif = gr.Image(label="animated GIF (download button, top right)", type="filepath", format="gif",
                                interactive=False, height=160, elem_id="itp-gif")
         link = gr.Textbox(visible=False, elem_id="link-interpolate")
+        ends = live.state_box("itp-live")
 
     @handle_errors
     def interpolate(model: str, path: str = "linear", steps: int = 16, a_source: str = "example", a_index: int = 0,
@@ -81,10 +84,18 @@ def build(ctx: Context) -> TabUI:
         return LINK.write(**example_only(params, a_source, b_source))
 
     link_args = (write_link, [model, path, steps, a.source, a.index, b.source, b.index, t], link)
-    button.click(interpolate, inputs, outputs, api_name="interpolate").success(*link_args, **PRIVATE)
-    steps.change(lambda n: gr.update(step=1 / (max(2, int(n)) - 1)), steps, t, **PRIVATE)
-    t.input(interpolate_frame, [frames, t], frame, api_name="interpolate_frame", api_visibility="undocumented", queue=False,
-            show_progress="hidden", trigger_mode="always_last").success(*link_args, **PRIVATE)
+    def for_page(frames_state, t):
+        """The path's ends (and t) for live.js, which decodes any t in the page."""
+        ends = frames_state.get("ends") if isinstance(frames_state, dict) else None
+        return dict(ends, values=[t]) if ends else None
+
+    live_args = (for_page, [frames, t], ends)
+    button.click(interpolate, inputs, outputs, api_name="interpolate").success(*link_args, **PRIVATE).success(*live_args, **PRIVATE)
+    # Each tick is decoded in the page; the server's lookup and the link follow when the drag ends.
+    live.on_tick(t, "interpolate")
+    t.release(interpolate_frame, [frames, t], frame, api_name="interpolate_frame", api_visibility="undocumented", queue=False,
+              show_progress="hidden", trigger_mode="always_last").success(*link_args, **PRIVATE)
+    live.to_page(ends, "interpolate")
     model.input(lambda n: (gallery_of(view, view.spec(n).dataset),) * 2 + (view.model_info(n),), model, [a.gallery, b.gallery, info],
                 **PRIVATE)
 
@@ -98,6 +109,7 @@ def build(ctx: Context) -> TabUI:
         return [p.get(key, gr.skip()) for key in ("model", "path", "steps", "a", "b", "t")] + galleries
 
     def on_load(event):
-        event.then(interpolate, inputs, outputs, api_visibility="private", show_progress="minimal").success(*link_args, **PRIVATE)
+        event.then(interpolate, inputs, outputs, api_visibility="private", show_progress="minimal").success(
+            *link_args, **PRIVATE).success(*live_args, **PRIVATE)
 
     return TabUI(LINK.tab, tab, link, restore, restore_outputs, on_load)

@@ -6,7 +6,8 @@ import gradio as gr
 
 from zoo.demo.tabs import latent_map as compute
 
-from ..common import PRIVATE, Context, TabUI, as_int, handle_errors, presenting, skip_all
+from .. import live
+from ..common import PRIVATE, Context, TabUI, as_int, handle_errors, presenting, redraw_if_shown, skip_all
 
 TITLE = "Latent map"
 LINK = compute.LINK
@@ -39,20 +40,23 @@ def build(ctx: Context) -> TabUI:
             seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="seed of the draws", elem_id="map-seed")
             button = gr.Button("Draw maps", variant="primary", elem_id="map-run")
         with gr.Row():
-            left_img = gr.Image(label="left map", format="png", interactive=False, show_label=False, elem_id="map-left-img")
-            right_img = gr.Image(label="right map", format="png", interactive=False, show_label=False, elem_id="map-right-img")
+            left_img = gr.Image(label="left map", format="png", interactive=False, show_label=False, min_width=440,
+                                elem_id="map-left-img")
+            right_img = gr.Image(label="right map", format="png", interactive=False, show_label=False, min_width=440,
+                                 elem_id="map-right-img")
             with gr.Column(scale=0, min_width=220):
                 decoded = gr.Image(label="decoded at the clicked point", format="png", interactive=False, height=200, width=200,
                                    elem_classes="pixelated", elem_id="map-decoded")
                 caption = gr.Markdown(elem_id="map-caption")
+        # Draw and watch (web/live.js): each stroke is encoded in the page by both models; their reconstructions
+        # and a dot on each map follow the pen. Without the in-page runtime, use Reconstruct's sketchpad.
+        gr.HTML("<b>Draw and watch</b>: draw on the black pad; each stroke is encoded by both models in your browser, "
+                "their reconstructions appear beside it and the code moves as a red dot on each map.", elem_id="map-draw")
         info = gr.Markdown(elem_id="map-info")
         link = gr.Textbox(visible=False, elem_id="link-latent_map")
+        projections = live.state_box("map-live")
 
-    def options(ellipses, show, a, b, seed, large=False):
-        show = set(show or [])
-        return compute.MapOptions(bool(ellipses), "draws" in show, "path" in show, "posterior" in show,
-                                  a if a is not None else 0, b if b is not None else 1, seed if seed is not None else 0,
-                                  bool(large))
+    options = compute.options_from
 
     @handle_errors
     def latent_map(dataset: str, left: str, right: str, ellipses: bool = False, scale: str = "shared",
@@ -93,12 +97,22 @@ def build(ctx: Context) -> TabUI:
         return LINK.write(dataset=dataset, left=left, right=right, ellipses=ellipses, scale=scale, draws="draws" in show,
                           path="path" in show, posterior="posterior" in show, a=as_int(a), b=as_int(b), seed=as_int(seed))
 
+    @handle_errors
+    def for_page(dataset, left, right, ellipses, scale, show, a, b, seed, large=False):
+        """How each map goes from a pixel to a code, for live.js (pointer moves decode in the page)."""
+        chosen = options(ellipses, show, a, b, seed, large)
+        return dict(zip(("left", "right"), compute.page_projections(view, dataset, (left, right), scale, chosen)))
+
     link_args = (write_link, inputs, link)
-    button.click(latent_map, inputs, [left_img, right_img, info], api_name="latent_map").success(*link_args, **PRIVATE)
+    live_args = (for_page, inputs, projections)
+    button.click(latent_map, inputs, [left_img, right_img, info], api_name="latent_map").success(*link_args, **PRIVATE).success(
+        *live_args, **PRIVATE)
+    live.to_page(projections, "latent_map")
     left_img.select(clicker(0), inputs, [decoded, caption, left_img], api_visibility="private")
     right_img.select(clicker(1), inputs, [decoded, caption, right_img], api_visibility="private")
-    if ctx.presentation is not None:
-        ctx.presentation.change(latent_map, inputs, [left_img, right_img, info], **PRIVATE)
+    if ctx.presentation is not None:  # redrawn larger (or back), if the tab has drawn its maps yet; the page's projections follow
+        ctx.presentation.change(redraw_if_shown(latent_map, 3), [*inputs, left_img], [left_img, right_img, info], **PRIVATE).success(
+            redraw_if_shown(for_page, 1), [*inputs, left_img], projections, **PRIVATE)
 
     def pair_for(dataset, chosen_left=None, chosen_right=None):
         names = view.models(dataset=dataset)
@@ -108,7 +122,8 @@ def build(ctx: Context) -> TabUI:
     def switch_dataset(dataset):  # the maps, decoded point and notes of the other dataset go, errors with them
         return *pair_for(dataset), None, None, None, "", ""
 
-    dataset.input(switch_dataset, dataset, [left, right, left_img, right_img, decoded, caption, info], **PRIVATE)
+    dataset.input(switch_dataset, dataset, [left, right, left_img, right_img, decoded, caption, info], **PRIVATE).success(
+        *live_args, **PRIVATE)
 
     restore_outputs = [dataset, left, right, ellipses, scale, show, a, b, seed]
 
@@ -125,6 +140,6 @@ def build(ctx: Context) -> TabUI:
 
     def on_load(event):
         event.then(latent_map, inputs, [left_img, right_img, info], api_visibility="private",
-                   show_progress="minimal").success(*link_args, **PRIVATE)
+                   show_progress="minimal").success(*link_args, **PRIVATE).success(*live_args, **PRIVATE)
 
     return TabUI(LINK.tab, tab, link, restore, restore_outputs, on_load)

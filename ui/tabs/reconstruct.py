@@ -28,10 +28,10 @@ def build(ctx: Context) -> TabUI:
                 picker = input_picker(view, "input", first, 0, "rec")
                 button = gr.Button("Reconstruct", variant="primary", elem_id="rec-run")
             with gr.Column(scale=3):
-                gallery = gr.Gallery(label="reconstructions (μ decoded)", columns=4, height=220, object_fit="contain", format="png",
+                gallery = gr.Gallery(label="reconstructions (μ decoded), in the table's order", columns=4, height=220, object_fit="contain", format="png",
                                      elem_classes="pixelated", elem_id="rec-gallery")
-                regions = gr.Gallery(label="region, not point: μ decoded, then draws from q(z|x)", columns=1, height="auto",
-                                     object_fit="contain", format="png", elem_classes="pixelated", elem_id="rec-regions")
+                regions = gr.Image(label="region, not point: μ decoded, then draws from q(z|x) decoded", format="png",
+                                   interactive=False, elem_classes="pixelated", elem_id="rec-regions")
                 table = gr.Dataframe(headers=["model", "latent", "recon (nats)", "KL (nats)", "total (nats)"],
                                      interactive=False, label="loss parts, per image", elem_id="rec-table")
                 posterior = gr.Image(label="posterior q(z|x): μ ± σ per dimension", format="png", interactive=False, show_label=False,

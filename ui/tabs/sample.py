@@ -7,6 +7,7 @@ import gradio as gr
 from zoo.demo import EACH
 from zoo.demo.tabs import sample as compute
 
+from .. import live
 from ..common import PRIVATE, Context, TabUI, as_int, handle_errors, label_choices, skip_all
 
 TITLE = "Sample"
@@ -38,6 +39,7 @@ def build(ctx: Context) -> TabUI:
                 manifold = gr.Image(label="decoded latent plane (2-D models)", format="png", interactive=False,
                                     visible=view.spec(first).latent_dim == 2, elem_classes="pixelated", elem_id="smp-manifold")
         link = gr.Textbox(visible=False, elem_id="link-sample")
+        draws = live.state_box("smp-live")
 
     @handle_errors
     def sample(model: str, grid_size: int = 8, seed: int = 0, temperature: float = 1.0, label: str = EACH):
@@ -64,10 +66,20 @@ def build(ctx: Context) -> TabUI:
     def show_manifold(name):
         return gr.update(visible=view.spec(name).latent_dim == 2)
 
+    @handle_errors
+    def for_page(model, grid_size, seed, temperature, label):
+        """The draws at temperature 1 (and the temperature) for live.js, which re-decodes them at any temperature."""
+        return dict(compute.prior_draws(view, model, grid_size, seed, label).as_json(model), values=[temperature])
+
     def then_link(event):
-        event.success(write_link, inputs, link, **PRIVATE).success(show_manifold, model, manifold, **PRIVATE)
+        event.success(write_link, inputs, link, **PRIVATE).success(show_manifold, model, manifold, **PRIVATE).success(
+            for_page, inputs, draws, **PRIVATE)
 
     then_link(button.click(sample, inputs, outputs, api_name="sample"))
+    # The temperature re-decodes the same draws in the page at every tick; the link follows when the drag ends.
+    live.on_tick(temp, "sample")
+    temp.release(write_link, inputs, link, **PRIVATE)
+    live.to_page(draws, "sample")
     model.input(lambda n: (label_choices(view, n, EACH), view.model_info(n)), model, [label, info], **PRIVATE)
 
     restore_outputs = [model, size, seed, temp, label]

@@ -6,7 +6,7 @@ import gradio as gr
 
 from zoo.demo.tabs import tradeoff as compute
 
-from ..common import PRIVATE, Context, TabUI, handle_errors, presenting, skip_all
+from ..common import PRIVATE, Context, TabUI, handle_errors, presenting, redraw_if_shown, skip_all
 
 TITLE = "Trade-off (β)"
 LINK = compute.LINK
@@ -15,32 +15,36 @@ LINK = compute.LINK
 def build(ctx: Context) -> TabUI:
     view = ctx.view
     datasets = [d for d in view.datasets() if view.models(dataset=d, study=compute.STUDY)]
-    first = datasets[0] if datasets else None
+    first = "mnist" if "mnist" in datasets else (datasets[0] if datasets else None)  # digits: the lecture's own example
     betas = [s.beta for s in compute.steps(view, first)] if first else [1.0]
     start = betas.index(1.0) if 1.0 in betas else 0
     with gr.Tab(TITLE, id=LINK.tab, visible=bool(datasets)) as tab:
         gr.Markdown("The loss is **reconstruction + β·KL**: a compromise. Reconstruction wants each class in its own "
                     "tight cluster; the KL term wants every region packed at the origin like the prior N(0, I). One 2-D "
                     "model per β, all with the same recipe: move β and watch the clusters pack, the decoded plane blur, "
-                    "and the **holes** (decoded images the classifier cannot name, pale) come and go.")
+                    "and the **holes** (decoded images the classifier cannot name, pale) come and go. (Mind the confound: a "
+                    "blurrier decoder also leaves the classifier less sure, so the share of sure decodings does not simply "
+                    "grow with β.)")
         with gr.Row():
             dataset = gr.Dropdown(datasets, value=first, label="dataset", elem_id="trd-dataset")
-            step = gr.Slider(0, len(betas) - 1, value=start, step=1, label="step of the sweep: β = " + " · ".join(f"{b:g}" for b in betas),
+            step = gr.Slider(0, max(1, len(betas) - 1), value=start, step=1, label="step of the sweep: β = " + " · ".join(f"{b:g}" for b in betas),
                              elem_id="trd-step")
             chosen = gr.Markdown(elem_id="trd-beta")
             beta = gr.Number(betas[start], visible=False, elem_id="trd-beta-value")  # the slider's β: what the endpoint takes
         with gr.Row():
             latent = gr.Image(label="latent map (test examples' μ)", format="png", interactive=False, show_label=False,
-                              elem_id="trd-map")
-            holes = gr.Image(label="holes map", format="png", interactive=False, show_label=False, elem_id="trd-holes")
-            curve = gr.Image(label="rate–distortion", format="png", interactive=False, show_label=False, elem_id="trd-curve")
+                              min_width=440, elem_id="trd-map")
+            holes = gr.Image(label="holes map", format="png", interactive=False, show_label=False, min_width=440,
+                              elem_id="trd-holes")
+            curve = gr.Image(label="rate–distortion", format="png", interactive=False, show_label=False, min_width=440,
+                              elem_id="trd-curve")
         with gr.Row():
             with gr.Column():
                 gr.Markdown("**Decoded latent plane** (a grid over the prior's 5%–95% quantiles, as in the Sample tab)")
                 plane = gr.Image(label="decoded latent plane", format="png", interactive=False, show_label=False, height=330,
                                  elem_classes="pixelated", elem_id="trd-plane")
             with gr.Column():
-                table = gr.Dataframe(headers=["β", "model", "KL (nats)", "recon (nats)", "prior share decoding to a sure class"],
+                table = gr.Dataframe(headers=["β", "model", "KL (nats)", "recon (nats)", "prior → sure class"],
                                      interactive=False, label="the sweep, measured (vae-zoo eval; the classifier at p ≥ 0.9)",
                                      elem_id="trd-table")
         info = gr.Markdown(elem_id="trd-info")
@@ -81,8 +85,8 @@ def build(ctx: Context) -> TabUI:
     beta.change(tradeoff, inputs, outputs, api_name="tradeoff", show_progress="minimal").success(write_link, inputs, link, **PRIVATE)
     dataset.input(tradeoff, inputs, outputs, api_visibility="private", show_progress="minimal").success(
         write_link, inputs, link, **PRIVATE)
-    if ctx.presentation is not None:
-        ctx.presentation.change(tradeoff, inputs, outputs, **PRIVATE)
+    if ctx.presentation is not None:  # redrawn larger (or back), if the tab has drawn yet
+        ctx.presentation.change(redraw_if_shown(tradeoff, len(outputs)), [*inputs, latent], outputs, **PRIVATE)
 
     restore_outputs = [dataset, step, beta]
 

@@ -10,6 +10,7 @@ from zoo.demo import AUTO
 from zoo.demo import images as im
 from zoo.demo.tabs import traverse as compute
 
+from .. import live
 from ..common import (PRIVATE, Context, TabUI, as_int, example_only, gallery_of, handle_errors, input_picker, label_choices,
                       skip_all)
 from .sample import default_model
@@ -48,6 +49,7 @@ def build(ctx: Context) -> TabUI:
                     sliders = [gr.Slider(-4, 4, value=0, step=0.05, label=f"dimension {i}", visible=i < 4, elem_id=f"trv-slider-{i}",
                                          min_width=200) for i in range(compute.MAX_DIMS)]
         link = gr.Textbox(visible=False, elem_id="link-traverse")
+        code = live.state_box("trv-live")
 
     @handle_errors
     def traverse(model: str, label: str = AUTO, source: str = "example", example_index: int = 0, upload=None, sketch=None):
@@ -96,13 +98,23 @@ def build(ctx: Context) -> TabUI:
     apply = (set_sliders, [dims, state, pending], [*sliders, decoded, pending])
     link_args = (write_link, [model, label, picker.source, picker.index, state, *sliders], link)
 
+    def for_page(state, *values):
+        """The encoded code and its ordered dimensions (and the sliders' values) for live.js."""
+        if not isinstance(state, dict) or "mean" not in state:
+            return None
+        return dict(name=state["name"], label=state.get("label"), mean=[float(v) for v in state["mean"]], dims=state["dims"],
+                    values=list(values))
+
     def then_sliders(event):
-        event.success(*apply, **PRIVATE).success(*link_args, **PRIVATE)
+        event.success(*apply, **PRIVATE).success(*link_args, **PRIVATE).success(for_page, [state, *sliders], code, **PRIVATE)
 
     then_sliders(button.click(traverse, inputs, outputs, api_name="traverse"))
     for slider in sliders:
-        slider.input(traverse_decode, [state, *sliders], decoded, api_name="traverse_decode", api_visibility="undocumented",
-                     queue=False, show_progress="hidden", trigger_mode="always_last").success(*link_args, **PRIVATE)
+        # Each tick is decoded in the page; the server's decode and the link follow when the drag ends.
+        live.on_tick(slider, "traverse", sliders)
+        slider.release(traverse_decode, [state, *sliders], decoded, api_name="traverse_decode", api_visibility="undocumented",
+                       queue=False, show_progress="hidden", trigger_mode="always_last").success(*link_args, **PRIVATE)
+    live.to_page(code, "traverse")
 
     def on_model(name):
         return label_choices(view, name), gallery_of(view, view.spec(name).dataset), view.model_info(name)

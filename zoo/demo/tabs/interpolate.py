@@ -26,11 +26,12 @@ class Interpolation:
     strip: np.ndarray  # uint8, every frame side by side
     gif: str | None  # path of the animated GIF
     key: str  # what the frames were computed from: an unchanged pair is not recomputed
+    ends: dict | None = None  # the path's ends, for decoding any t in the page: name, path, za, zb (D,), ya, yb
 
     @property
     def state(self) -> dict:
         """What a user keeps between calls (gr.State): small, and enough to look frames up."""
-        return dict(key=self.key, frames=self.frames, gif=self.gif)
+        return dict(key=self.key, frames=self.frames, gif=self.gif, ends=self.ends)
 
 
 def default_model(view: ZooView) -> str:
@@ -54,9 +55,9 @@ def interpolate(view: ZooView, name: str, a: Picked, b: Picked, path="linear", s
     ya, yb = view.label_for(name, a, label_a), view.label_for(name, b, label_b)
     key = _digest(name, path, steps, ya, yb, a.image, b.image)
     gif = None
-    if isinstance(cached, dict) and cached.get("key") == key:
+    if isinstance(cached, dict) and cached.get("key") == key and cached.get("ends"):
         frames = np.asarray(cached["frames"], dtype=np.float32)
-        gif = cached.get("gif")
+        gif, ends = cached.get("gif"), cached["ends"]
     else:
         xa, xb = view.tensor(a.image, model), view.tensor(b.image, model)
         za = model.encode(xa, view.labels(ya, 1, model)).mean[0]
@@ -65,9 +66,10 @@ def interpolate(view: ZooView, name: str, a: Picked, b: Picked, path="linear", s
         z = torch.stack([_lerp(za, zb, t) if path == "linear" else _slerp(za, zb, t) for t in ts])  # (T, D)
         y = None if ya is None else torch.tensor([ya if t < 0.5 else yb for t in ts.tolist()], device=xa.device)
         frames = model.decode(z, y)[:, 0].cpu().numpy()
+        ends = dict(name=name, path=path, za=za.cpu().tolist(), zb=zb.cpu().tolist(), ya=ya, yb=yb)
     if gif_folder is not None and (gif is None or not Path(gif).is_file()):
         gif = str(im.save_gif(frames, gif_folder))
-    return Interpolation(frames, im.grid(frames, columns=len(frames), scale=2), gif, key)
+    return Interpolation(frames, im.grid(frames, columns=len(frames), scale=2), gif, key, ends)
 
 
 def frame_at(frames, t=0.5) -> np.ndarray:

@@ -123,6 +123,18 @@ def extents(view: ZooView, names, scale: str = "shared") -> list[float]:
     return [max(fits)] * len(fits) if scale == "shared" else fits
 
 
+SHOW = ("draws", "path", "posterior")  # the overlays a request may name
+
+
+def options_from(ellipses=False, show=None, a=0, b=1, seed=0, large=False) -> MapOptions:
+    """MapOptions from an endpoint's values: `show` names the overlays (any of SHOW)."""
+    shown = [show] if isinstance(show, str) else show if show is not None else []
+    if not isinstance(shown, (list, tuple)) or any(not isinstance(s, str) or s not in SHOW for s in shown):
+        raise InputError(f"show must be a list of {', '.join(SHOW)}; got {show!r}"[:200])
+    return MapOptions(bool(ellipses), "draws" in shown, "path" in shown, "posterior" in shown,
+                      0 if a is None else a, 1 if b is None else b, 0 if seed is None else seed, bool(large))
+
+
 def check_options(view: ZooView, dataset: str, options: MapOptions) -> MapOptions:
     """`options` with its example indices and seed checked (an InputError says which is wrong)."""
     count = len(view.examples(dataset))
@@ -189,6 +201,20 @@ def on_map(view: ZooView, dataset: str, names, side: int, x, y, scale: str = "sh
         return lmap.frame.contains(float(x), float(y))
     except (TypeError, ValueError, OverflowError):
         return False
+
+
+def page_projections(view: ZooView, dataset: str, names, scale: str = "shared", options: MapOptions | None = None) -> list[dict]:
+    """What the page needs to do `click` itself (JSON), for each map `maps` draws: the map's frame, its
+    plane in latent space, and, for a conditional model, the examples' points and labels (a decoded
+    point takes the nearest example's label)."""
+    out = []
+    for name, lmap in zip(names, maps(view, dataset, names, scale, options)):
+        frame = {key: float(getattr(lmap.frame, key)) for key in ("lo", "hi", "left", "top", "side")}
+        entry = dict(name=name, frame=frame, center=lmap.center.tolist(), basis=lmap.basis.tolist(), points=None, labels=None)
+        if view.spec(name).conditional:
+            entry.update(points=np.round(lmap.points, 4).tolist(), labels=view.encoded(name).labels.astype(int).tolist())
+        out.append(entry)
+    return out
 
 
 @torch.inference_mode()

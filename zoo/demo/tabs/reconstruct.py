@@ -28,7 +28,7 @@ class Reconstruction:
     gallery: list  # [(uint8 image, caption)], one per model
     table: list  # [[model, latent size, recon nats, KL nats, total nats]]
     posterior: np.ndarray  # RGB uint8 plot: μ ± σ per dimension, one panel per model
-    regions: list  # [(uint8 strip: μ decoded, then REGION_DRAWS draws from q(z|x) decoded, caption)], one per model
+    regions: np.ndarray  # RGB uint8: per model a caption, then μ decoded and REGION_DRAWS draws from q(z|x) decoded
 
 
 def model_names(view: ZooView, dataset: str, models) -> list[str]:
@@ -58,11 +58,36 @@ def reconstruct(view: ZooView, names: list[str], picked: Picked, label="auto") -
         generator = torch.Generator(device=x.device).manual_seed(0)  # one z sample: fixed, so links reproduce
         parts = model.loss(x, y, generator=generator)
         suffix = f", label {spec.label_names[y_int]}" if y_int is not None else ""
-        gallery.append((im.enlarge(recon_image), f"{name}: recon {parts.recon:.1f}, KL {parts.kl:.1f} nats{suffix}"))
+        gallery.append((im.enlarge(recon_image), f"{name}{suffix}"))  # short: a caption lies over its image; numbers: the table
         table.append([name, spec.latent_dim, round(float(parts.recon), 2), round(float(parts.kl), 2), round(float(parts.total), 2)])
         rows.append((f"{name}{suffix}", posterior.mean[0].cpu().numpy(), posterior.std[0].cpu().numpy()))
         regions.append(_region(model, posterior, y, name, recon_image))
-    return Reconstruction(gallery, table, posterior_plot(rows), regions)
+    return Reconstruction(gallery, table, posterior_plot(rows), captioned_rows(regions))
+
+
+def captioned_rows(rows: list[tuple[np.ndarray, str]], pad: int = 6, size: int = 15) -> np.ndarray:
+    """Grey strips (uint8) stacked, each under its caption (15 px text, wrapped to the widest strip). RGB uint8."""
+    from PIL import Image, ImageDraw
+
+    f = im.font(size)
+    width = max(strip.shape[1] for strip, _ in rows) + 2 * pad
+    blocks = []
+    for strip, caption in rows:
+        lines, line = [], ""
+        for word in caption.split(" "):  # wrap by measured width, never past the picture's edge
+            trial = f"{line} {word}".strip()
+            if line and f.getlength(trial) > width - 2 * pad:
+                lines.append(line)
+                trial = word
+            line = trial
+        lines.append(line)
+        block = Image.new("RGB", (width, pad + len(lines) * (size + 4) + strip.shape[0] + pad), "white")
+        draw = ImageDraw.Draw(block)
+        for i, text in enumerate(lines):
+            draw.text((pad, pad + i * (size + 4)), text, fill=(30, 30, 30), font=f)
+        block.paste(Image.fromarray(strip).convert("RGB"), (pad, pad + len(lines) * (size + 4)))
+        blocks.append(np.asarray(block))
+    return np.concatenate(blocks, axis=0)
 
 
 def _region(model, posterior, y, name: str, recon_image: np.ndarray) -> tuple[np.ndarray, str]:

@@ -24,22 +24,49 @@ class Samples:
     manifold: np.ndarray | None  # uint8, the decoded latent plane (2-D models only)
 
 
+@dataclass(frozen=True)
+class Draws:
+    z: torch.Tensor  # (N, D) codes from N(0, I), before the temperature scales them
+    y: torch.Tensor | None  # (N,) labels of a conditional model
+    columns: int
+    seed: int
+
+    def as_json(self, name: str) -> dict:
+        """For decoding the same draws at any temperature in the page (ui/live.py)."""
+        return dict(name=name, z=self.z.cpu().tolist(), y=None if self.y is None else self.y.cpu().tolist(),
+                    columns=self.columns)
+
+
+@torch.inference_mode()
+def prior_draws(view: ZooView, name: str, grid_size=8, seed=0, label=EACH) -> Draws:
+    """The seeded draws `sample` decodes, at temperature 1: a conditional model's "each" repeats n
+    codes once per label (row r is label r), anything else draws n² codes."""
+    spec, model = view.spec(name), view.model(name)
+    n, seed = LINK["n"].number(grid_size), LINK["seed"].number(seed)
+    generator = torch.Generator(device="cpu").manual_seed(seed)
+    if spec.conditional and label in (EACH, None, "", AUTO):
+        k = len(spec.label_names)
+        z = model.sample_prior(n, generator=generator).repeat(k, 1)  # (K*n, D): row r is label r
+        y = torch.arange(k, device=z.device).repeat_interleave(n)
+    else:
+        z = model.sample_prior(n * n, generator=generator)
+        y = view.labels(view.parse_label(name, label), n * n, model) if spec.conditional else None
+    return Draws(z, y, n, seed)
+
+
 @torch.inference_mode()
 def sample(view: ZooView, name: str, grid_size=8, seed=0, temperature=1.0, label=EACH) -> Samples:
     """Draws from the prior N(0, T²I), decoded. A conditional model draws one row per label
     (label="each", the same code in every column) or all under one label."""
     spec, model = view.spec(name), view.model(name)
-    n, seed, temperature = LINK["n"].number(grid_size), LINK["seed"].number(seed), LINK["temp"].number(temperature)
-    generator = torch.Generator(device="cpu").manual_seed(seed)
+    n, temperature = LINK["n"].number(grid_size), LINK["temp"].number(temperature)
+    draws = prior_draws(view, name, grid_size, seed, label)
+    z, y = draws.z * temperature, draws.y
     if spec.conditional and label in (EACH, None, "", AUTO):
-        k = len(spec.label_names)
-        z = (model.sample_prior(n, generator=generator) * temperature).repeat(k, 1)  # (K*n, D): row r is label r
-        y = torch.arange(k, device=z.device).repeat_interleave(n)
         caption = f"one row per label ({', '.join(spec.label_names)}); each column shares its code z"
     else:
-        z = model.sample_prior(n * n, generator=generator) * temperature
-        y = view.labels(view.parse_label(name, label), n * n, model) if spec.conditional else None
         caption = f"{n * n} draws" + (f" of {spec.label_names[int(y[0])]}" if y is not None else "")
+    seed = draws.seed
     images = model.decode(z, y)[:, 0].cpu().numpy()
     manifold = None
     if spec.latent_dim == 2:

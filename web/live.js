@@ -1,0 +1,492 @@
+// VAE Zoo, live in the page: the zoo's ONNX exports decoded in the browser with onnxruntime-web.
+//
+// Why: every slider tick used to be a server round trip (3-4 requests a move). The decoders are
+// tiny, so the student's own machine decodes each tick in a millisecond, and the server is asked
+// only for what needs it (encoding the shipped examples, uploads, the share link at a drag's end).
+//
+// How it fits the Gradio page: ui/live.py puts a manifest in window.VAE_ZOO_LIVE (the runtime's
+// files with their SRI hashes, each model's encoder/decoder URLs and shape). The tabs' Python
+// events hand this module what only the server knows (the codes of the chosen inputs, a map's
+// projection) through hidden JSON components, and every tick of a live control calls
+// `vaeZooLive.tick(kind, values)` from a frontend-only Gradio event (no request). Pictures are
+// written into the tabs' own <img> elements as data: URLs, so they look exactly like the
+// server's (the same 4x nearest-neighbour enlargement and grid layout as zoo/demo/images.py).
+//
+// If the runtime cannot load (no WebAssembly, a blocked CDN, a hash that does not match), the
+// page says so in one line (#live-status) and stays on the server path: the tabs' server events
+// still run when a drag ends, and the API is the same either way.
+
+const CONFIG = window.VAE_ZOO_LIVE || { runtime: null, models: {} };
+const SCALE = 4; // zoo/demo/images.py SCALE: tiles are shown 4x, nearest-neighbour
+const GUTTER = 96; // zoo/demo/images.py grid(): the grey between tiles
+const PAD = 2;
+
+let ort = null; // the onnxruntime-web module, once loaded
+let status = "loading"; // "loading" | "ready" | "failed"
+const sessions = new Map(); // model URL -> Promise<InferenceSession>
+const serverState = {}; // kind -> the latest value the server handed over
+const latest = {}; // kind -> the latest tick's values
+const timings = []; // [kind, ms from the input event to the picture written, ... to it painted], for bench/live.py
+
+// ------------------------------------------------------------------------------------------
+// The runtime: the pinned onnxruntime-web, from this app (offline) or a CDN, checked by SRI
+
+async function fetchChecked(url, integrity) {
+  // `integrity` makes the browser refuse a file whose hash is not the pinned one (also from a CDN).
+  const response = await fetch(url, { integrity });
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response;
+}
+
+async function loadRuntime() {
+  if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
+  const { base, files } = CONFIG.runtime;
+  const get = (name) => fetchChecked(base + name, files[name]);
+  const [main, glue, wasm] = await Promise.all(["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs",
+    "ort-wasm-simd-threaded.wasm"].map(get));
+  // Checked bytes become blob: URLs, so what is imported is exactly what was verified.
+  const asModule = async (response) => URL.createObjectURL(new Blob([await response.text()], { type: "text/javascript" }));
+  ort = await import(await asModule(main));
+  ort.env.wasm.numThreads = 1; // threads need cross-origin isolation, and the models are too small to gain from them
+  ort.env.wasm.proxy = false;
+  ort.env.wasm.wasmPaths = { mjs: await asModule(glue) };
+  ort.env.wasm.wasmBinary = await wasm.arrayBuffer();
+}
+
+function session(name, part) {
+  const url = CONFIG.models[name]?.[part];
+  if (!url) return null;
+  if (!sessions.has(url)) {
+    sessions.set(url, fetch(url).then((r) => {
+      if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+      return r.arrayBuffer();
+    }).then((bytes) => ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ["wasm"] })));
+  }
+  return sessions.get(url);
+}
+
+// ------------------------------------------------------------------------------------------
+// Running the models
+
+function labelTensor(labels) {
+  return new ort.Tensor("int64", BigInt64Array.from(labels.map((y) => BigInt(y))), [labels.length]);
+}
+
+// codes: array of arrays (B, D); labels: array of ints or null -> Float32Array (B*C*H*W) in [0, 1]
+async function decode(name, codes, labels) {
+  const model = CONFIG.models[name];
+  const run = await session(name, "decoder");
+  const feeds = { z: new ort.Tensor("float32", Float32Array.from(codes.flat()), [codes.length, model.latent_dim]) };
+  if (model.conditional) feeds.label = labelTensor(labels);
+  return (await run.run(feeds)).image.data;
+}
+
+// pixels: Float32Array (B*H*W) in [0, 1] -> {mean, std} arrays of B codes
+async function encode(name, pixels, batch, labels) {
+  const model = CONFIG.models[name];
+  const run = await session(name, "encoder");
+  const feeds = { image: new ort.Tensor("float32", pixels, [batch, ...model.input_shape]) };
+  if (model.conditional) feeds.label = labelTensor(labels);
+  const out = await run.run(feeds);
+  const d = model.latent_dim;
+  const rows = (t) => Array.from({ length: batch }, (_, i) => Array.from(t.data.slice(i * d, (i + 1) * d)));
+  return { mean: rows(out.mean), std: out.std ? rows(out.std) : null };
+}
+
+// ------------------------------------------------------------------------------------------
+// Drawing: the same pictures as zoo/demo/images.py (enlarge, grid), into the tab's own <img>
+
+function toUint8(p) {
+  return Math.floor(Math.min(1, Math.max(0, p)) * 255 + 0.5); // images.to_uint8
+}
+
+// images: Float32Array (N*H*W) -> a canvas of the tiles in rows of `columns` (columns 1, pad 0: one tile)
+function tiles(images, n, h, w, columns, pad = PAD, scale = SCALE) {
+  const rows = Math.max(1, Math.ceil(n / columns));
+  const tile = w * scale;
+  const canvas = document.createElement("canvas");
+  canvas.width = columns * (tile + pad) + pad;
+  canvas.height = rows * (h * scale + pad) + pad;
+  const ctx = canvas.getContext("2d");
+  const out = ctx.createImageData(canvas.width, canvas.height);
+  out.data.fill(GUTTER);
+  for (let i = 3; i < out.data.length; i += 4) out.data[i] = 255;
+  for (let k = 0; k < n; k++) {
+    const top = pad + Math.floor(k / columns) * (h * scale + pad);
+    const left = pad + (k % columns) * (tile + pad);
+    for (let y = 0; y < h * scale; y++) {
+      for (let x = 0; x < tile; x++) {
+        const v = toUint8(images[k * h * w + Math.floor(y / scale) * w + Math.floor(x / scale)]);
+        const o = ((top + y) * canvas.width + left + x) * 4;
+        out.data[o] = out.data[o + 1] = out.data[o + 2] = v;
+      }
+    }
+  }
+  ctx.putImageData(out, 0, 0);
+  return canvas;
+}
+
+function single(image, h, w) {
+  return tiles(image, 1, h, w, 1, 0);
+}
+
+// Show `canvas` in the <img> of the Gradio image component #elemId (created if it has none yet).
+function show(elemId, canvas) {
+  const block = document.getElementById(elemId);
+  if (!block) return;
+  let img = block.querySelector("img:not(.vae-live-dot)");
+  if (!img) {
+    img = document.createElement("img");
+    img.className = "vae-live-img";
+    (block.querySelector(".image-container, .empty, [data-testid='image']") || block).appendChild(img);
+  }
+  img.src = canvas.toDataURL("image/png"); // a data: URL: no request
+  img.dataset.live = "1";
+}
+
+// ------------------------------------------------------------------------------------------
+// One decode at a time, the latest tick wins: a drag never queues stale frames
+
+let running = false;
+const pending = new Map(); // kind -> () => Promise
+
+function schedule(kind, job) {
+  pending.set(kind, job);
+  if (!running) drain();
+}
+
+async function drain() {
+  running = true;
+  while (pending.size) {
+    const [kind, job] = pending.entries().next().value;
+    pending.delete(kind);
+    try {
+      await job();
+    } catch (error) {
+      console.error("vae-zoo live:", kind, error);
+    }
+  }
+  running = false;
+}
+
+// ------------------------------------------------------------------------------------------
+// The tabs
+
+function lerp(a, b, t) {
+  return a.map((v, i) => (1 - t) * v + t * b[i]);
+}
+
+// zoo/demo/tabs/interpolate.py _slerp: the great circle, with the norm interpolated linearly
+function slerp(a, b, t) {
+  const norm = (v) => Math.hypot(...v);
+  const na = norm(a), nb = norm(b);
+  if (na < 1e-8 || nb < 1e-8) return lerp(a, b, t);
+  const cos = Math.min(1, Math.max(-1, a.reduce((s, v, i) => s + (v / na) * (b[i] / nb), 0)));
+  const omega = Math.acos(cos);
+  if (omega < 1e-4) return lerp(a, b, t);
+  const scale = (1 - t) * na + t * nb;
+  return a.map((v, i) => ((Math.sin((1 - t) * omega) * v / na + Math.sin(t * omega) * b[i] / nb) / Math.sin(omega)) * scale);
+}
+
+const TABS = {
+  // Interpolate: any t, not only the precomputed frames. values: [t]
+  interpolate: async (s, [t]) => {
+    const z = (s.path === "spherical" ? slerp : lerp)(s.za, s.zb, t);
+    const [, h, w] = CONFIG.models[s.name].input_shape;
+    const image = await decode(s.name, [z], [t < 0.5 ? s.ya : s.yb]);
+    show("itp-frame", single(image, h, w));
+  },
+  // Traverse: the sliders' values on their dimensions, the rest at μ. values: every slider's value
+  traverse: async (s, values) => {
+    const z = s.mean.slice();
+    s.dims.forEach((d, i) => { if (Number.isFinite(Number(values[i]))) z[d] = Number(values[i]); });
+    const [, h, w] = CONFIG.models[s.name].input_shape;
+    show("trv-decoded", single(await decode(s.name, [z], [s.label]), h, w));
+  },
+  // Sample: the same draws at another temperature. values: [temperature]
+  sample: async (s, [temperature]) => {
+    const codes = s.z.map((row) => row.map((v) => v * Number(temperature)));
+    const [, h, w] = CONFIG.models[s.name].input_shape;
+    show("smp-grid", tiles(await decode(s.name, codes, s.y), codes.length, h, w, s.columns, PAD, 2));
+  },
+};
+
+// When the user's input happened: a tick is measured from the DOM event, not from when Gradio called us.
+let lastInput = null;
+for (const type of ["input", "pointermove", "pointerdown"]) {
+  document.addEventListener(type, (e) => { lastInput = e.timeStamp; }, { capture: true, passive: true });
+}
+
+// Record how long from the input to the pixels: written (img.src set) and painted (the next frame).
+function timed(kind, started) {
+  const written = performance.now() - started;
+  requestAnimationFrame(() => timings.push([kind, written, performance.now() - started]));
+}
+
+function tick(kind, values) {
+  const started = lastInput ?? performance.now();
+  latest[kind] = values;
+  const s = serverState[kind];
+  if (status !== "ready" || !s || !CONFIG.models[s.name] || !TABS[kind]) return false;
+  schedule(kind, async () => {
+    await TABS[kind](s, latest[kind]);
+    timed(kind, started);
+  });
+  return true;
+}
+
+function update(kind, value) {
+  serverState[kind] = value || null;
+  if (kind === "latent_map") return;
+  // Nothing to draw yet: the server's picture already shows these values; the page takes over at the next tick.
+}
+
+// ------------------------------------------------------------------------------------------
+// Latent map: the point under the pointer decoded as it moves; a click pins it
+
+const maps = {
+  pinned: null, // [name, z, label] of the last click
+  // Delegated from the document: Gradio renders a tab's images only once it is shown, and replaces them on updates.
+  listen() {
+    const side = (e) => (e.target.closest("#map-left-img") ? "left" : "right");
+    const onMap = (e) => e.target instanceof HTMLImageElement && e.target.closest("#map-left-img, #map-right-img");
+    document.addEventListener("pointermove", (e) => { if (onMap(e)) this.hover(side(e), e, false); });
+    document.addEventListener("click", (e) => { if (onMap(e)) this.hover(side(e), e, true); });
+    document.addEventListener("pointerout", (e) => {
+      if (onMap(e) && !onMap({ target: e.relatedTarget || document.body }) && this.pinned) {
+        schedule("latent_map", () => this.decode(...this.pinned));
+      }
+    });
+  },
+  // pointer position -> the map picture's own pixels (the <img> is scaled, and letterboxed by object-fit: contain)
+  pixel(img, event) {
+    const rect = img.getBoundingClientRect();
+    const scale = Math.min(rect.width / img.naturalWidth, rect.height / img.naturalHeight);
+    const x = (event.clientX - rect.left - (rect.width - img.naturalWidth * scale) / 2) / scale;
+    const y = (event.clientY - rect.top - (rect.height - img.naturalHeight * scale) / 2) / scale;
+    return [x, y];
+  },
+  // zoo/demo/plots.py MapFrame.to_latent and zoo/demo/tabs/latent_map.py decode_point, in the page
+  code(m, px, py) {
+    const f = m.frame;
+    if (px < f.left || px > f.left + f.side || py < f.top || py > f.top + f.side) return null;
+    const u = f.lo + ((px - f.left) / f.side) * (f.hi - f.lo);
+    const v = f.hi - ((py - f.top) / f.side) * (f.hi - f.lo);
+    const z = m.center.map((c, i) => c + m.basis[i][0] * u + m.basis[i][1] * v);
+    let label = null;
+    if (m.labels) { // a conditional model is told the class of the nearest example
+      let best = Infinity;
+      m.points.forEach(([a, b], i) => { const d = (a - u) ** 2 + (b - v) ** 2; if (d < best) { best = d; label = m.labels[i]; } });
+    }
+    return [z, label];
+  },
+  hover(side, event, pin) {
+    const m = serverState.latent_map?.[side];
+    const img = event.target;
+    if (!m || !img.naturalWidth) return;
+    const found = this.code(m, ...this.pixel(img, event));
+    if (!found) return;
+    if (pin) this.pinned = [m.name, ...found];
+    const started = event.timeStamp;
+    schedule("latent_map", async () => {
+      await this.decode(m.name, ...found);
+      timed("latent_map", started);
+    });
+  },
+  async decode(name, z, label) {
+    if (status !== "ready" || !CONFIG.models[name]) return;
+    const [, h, w] = CONFIG.models[name].input_shape;
+    show("map-decoded", single(await decode(name, [z], [label]), h, w));
+  },
+};
+
+// ------------------------------------------------------------------------------------------
+// Draw and watch: each stroke on the pad is encoded by both maps' models; their reconstructions
+// update and their codes move as a dot on each map (through the map's own plane: PCA for large codes)
+
+const draw = {
+  pad: null,
+  setup() {
+    const host = document.getElementById("map-draw");
+    if (!host || this.pad) return;
+    const pad = document.createElement("canvas");
+    pad.width = pad.height = 280;
+    pad.id = "map-draw-pad";
+    pad.style.cssText = "background:#000;touch-action:none;cursor:crosshair;border:1px solid #888";
+    const ctx = pad.getContext("2d");
+    const clear = () => { ctx.fillStyle = "#000"; ctx.fillRect(0, 0, pad.width, pad.height); };
+    clear();
+    let last = null;
+    const at = (e) => { const r = pad.getBoundingClientRect(); return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height]; };
+    pad.addEventListener("pointerdown", (e) => { last = at(e); pad.setPointerCapture(e.pointerId); });
+    pad.addEventListener("pointermove", (e) => {
+      if (!last) return;
+      const next = at(e);
+      ctx.strokeStyle = "#fff"; ctx.lineWidth = 18; ctx.lineCap = "round";
+      ctx.beginPath(); ctx.moveTo(...last); ctx.lineTo(...next); ctx.stroke();
+      last = next;
+      this.watch();
+    });
+    pad.addEventListener("pointerup", () => { last = null; this.watch(); });
+    const button = document.createElement("button");
+    button.textContent = "clear";
+    button.id = "map-draw-clear";
+    button.addEventListener("click", () => { clear(); document.querySelectorAll(".vae-live-dot").forEach((d) => d.remove()); });
+    const row = document.createElement("div");
+    row.style.cssText = "display:flex;gap:12px;align-items:center;flex-wrap:wrap";
+    row.append(pad, button);
+    for (const side of ["left", "right"]) {
+      const out = document.createElement("div");
+      out.id = `map-draw-${side}`;
+      out.style.cssText = "width:112px;height:112px;image-rendering:pixelated";
+      row.append(out);
+    }
+    host.append(row);
+    this.pad = pad;
+  },
+  // zoo/demo/images.py prepare(), for strokes already light on black: crop to the ink, scale its
+  // longer side to the dataset's box, centre it (MNIST: by centre of mass). null while empty.
+  pixels(model) {
+    const [, h, w] = model.input_shape;
+    const src = this.pad.getContext("2d").getImageData(0, 0, this.pad.width, this.pad.height);
+    let top = Infinity, left = Infinity, bottom = -1, right = -1;
+    for (let y = 0; y < src.height; y++) for (let x = 0; x < src.width; x++) {
+      if (src.data[(y * src.width + x) * 4] > 0.15 * 255) { top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x); }
+    }
+    if (bottom < 0) return null;
+    const bh = bottom - top + 1, bw = right - left + 1;
+    const scale = model.framing.box / Math.max(bh, bw);
+    const nh = Math.max(1, Math.round(bh * scale)), nw = Math.max(1, Math.round(bw * scale));
+    const small = document.createElement("canvas");
+    small.width = w; small.height = h;
+    const ctx = small.getContext("2d");
+    ctx.imageSmoothingEnabled = true; ctx.imageSmoothingQuality = "high";
+    const y0 = Math.floor((h - nh) / 2), x0 = Math.floor((w - nw) / 2);
+    ctx.drawImage(this.pad, left, top, bw, bh, x0, y0, nw, nh);
+    const data = ctx.getImageData(0, 0, w, h).data;
+    let out = new Float32Array(h * w);
+    let mass = 0, my = 0, mx = 0;
+    for (let i = 0; i < h * w; i++) { const v = data[i * 4] / 255; out[i] = v; mass += v; my += Math.floor(i / w) * v; mx += (i % w) * v; }
+    if (model.framing.centring === "mass" && mass > 0) {
+      const clip = (d, lo, hi) => Math.min(hi, Math.max(lo, d));
+      const dy = clip(Math.round((h - 1) / 2 - my / mass), -y0, h - y0 - nh), dx = clip(Math.round((w - 1) / 2 - mx / mass), -x0, w - x0 - nw);
+      const moved = new Float32Array(h * w);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) moved[((y + dy + h) % h) * w + ((x + dx + w) % w)] = out[y * w + x];
+      out = moved;
+    }
+    return out;
+  },
+  watch() {
+    const started = lastInput ?? performance.now();
+    schedule("draw", async () => {
+      for (const side of ["left", "right"]) {
+        const m = serverState.latent_map?.[side];
+        const model = m && CONFIG.models[m.name];
+        if (status !== "ready" || !model) continue;
+        const x = this.pixels(model);
+        if (!x) continue;
+        const [, h, w] = model.input_shape;
+        const code = await this.bestCode(m.name, model, x);
+        show(`map-draw-${side}`, single(await decode(m.name, [code.mean], [code.label]), h, w));
+        this.dot(side, m, code.mean);
+      }
+      timed("draw", started);
+    });
+  },
+  // A conditional model is given the label with the lowest −ELBO (zoo/demo/view.py best_label); others encode once.
+  async bestCode(name, model, x) {
+    if (!model.conditional) return { mean: (await encode(name, x, 1, null)).mean[0], label: null };
+    const k = model.num_classes, labels = [...Array(k).keys()];
+    const batch = new Float32Array(k * x.length);
+    for (let i = 0; i < k; i++) batch.set(x, i * x.length);
+    const { mean, std } = await encode(name, batch, k, labels);
+    const recon = await decode(name, mean, labels);
+    let best = 0, bestLoss = Infinity;
+    for (let i = 0; i < k; i++) {
+      let loss = 0;
+      for (let j = 0; j < x.length; j++) {
+        const p = Math.min(1 - 1e-6, Math.max(1e-6, recon[i * x.length + j]));
+        loss -= x[j] * Math.log(p) + (1 - x[j]) * Math.log(1 - p);
+      }
+      mean[i].forEach((mu, d) => { const v = std[i][d] ** 2; loss += 0.5 * (v + mu * mu - Math.log(v) - 1); });
+      if (loss < bestLoss) { bestLoss = loss; best = i; }
+    }
+    return { mean: mean[best], label: best };
+  },
+  // The code as a dot on the map: into the map's plane ((z − center) · basis), then MapFrame.to_pixel.
+  dot(side, m, z) {
+    const img = document.querySelector(`#map-${side}-img img`);
+    if (!img || !img.naturalWidth) return;
+    const d = z.map((v, i) => v - m.center[i]);
+    const u = d.reduce((s, v, i) => s + v * m.basis[i][0], 0), v = d.reduce((s, x, i) => s + x * m.basis[i][1], 0);
+    const f = m.frame;
+    const px = f.left + ((u - f.lo) / (f.hi - f.lo)) * f.side, py = f.top + ((f.hi - v) / (f.hi - f.lo)) * f.side;
+    const rect = img.getBoundingClientRect();
+    const scale = Math.min(rect.width / img.naturalWidth, rect.height / img.naturalHeight);
+    let dot = document.getElementById(`map-${side}-dot`);
+    if (!dot) {
+      dot = document.createElement("div");
+      dot.id = `map-${side}-dot`;
+      dot.className = "vae-live-dot";
+      dot.style.cssText = "position:absolute;width:14px;height:14px;margin:-7px 0 0 -7px;border-radius:50%;background:#e11;border:2px solid #fff;pointer-events:none;z-index:10";
+      document.body.append(dot);
+    }
+    dot.style.left = `${window.scrollX + rect.left + (rect.width - img.naturalWidth * scale) / 2 + px * scale}px`;
+    dot.style.top = `${window.scrollY + rect.top + (rect.height - img.naturalHeight * scale) / 2 + py * scale}px`;
+  },
+};
+
+// ------------------------------------------------------------------------------------------
+// Start
+
+let message = null; // the status line's text; kept, since Gradio may render the line after (or again)
+
+function say(text) {
+  message = text ?? message;
+  const block = document.getElementById("live-status");
+  const line = block && (block.querySelector(".prose, .md") || block);
+  if (line && message && line.textContent !== message) line.textContent = message;
+}
+
+async function start() {
+  const names = Object.keys(CONFIG.models || {});
+  if (!CONFIG.runtime || !names.length) {
+    status = "failed";
+    say("Decoding on the server: no model of this app has an ONNX export.");
+    return;
+  }
+  try {
+    await loadRuntime();
+    status = "ready";
+    const where = CONFIG.runtime.source === "local" ? "served by this app" : "from a CDN";
+    say(`Live: ${names.length} models decode in your browser (onnxruntime-web ${CONFIG.runtime.version}, ${where}); sliders and the latent map make no request.`);
+  } catch (error) {
+    status = "failed";
+    console.error("vae-zoo live:", error);
+    say(`Decoding on the server: the in-page runtime could not load (${error.message || error}); pictures update when you let go of a slider.`);
+  }
+}
+
+maps.listen();
+// The pad is built when the Latent map tab's placeholder appears (Gradio renders a tab when it is first shown),
+// and the status line is kept as live.js wrote it.
+new MutationObserver(() => {
+  if (!document.getElementById("map-draw-pad")) { draw.pad = null; draw.setup(); }
+  say();
+})
+  .observe(document.body, { childList: true, subtree: true });
+
+window.vaeZooLive = {
+  update,
+  tick,
+  get status() { return status; },
+  state: serverState,
+  timings,
+  // Load every model's sessions now (the tests and the benchmark wait for this before counting requests).
+  preload: () => Promise.all(Object.keys(CONFIG.models).flatMap((n) => [session(n, "decoder"), session(n, "encoder")])),
+  decode: (name, codes, labels) => decode(name, codes, labels),
+  draw,
+  encode: (name, pixels, batch, labels) => encode(name, pixels, batch, labels),
+  // The runtime loads once the page is idle: its first events (every tab runs once) come first.
+  ready: new Promise((resolve) => (window.requestIdleCallback || setTimeout)(resolve, { timeout: 2000 })).then(start),
+};
