@@ -119,7 +119,8 @@ def test_swap_labels_every_conditional_model(client, name):
     assert image_of(swapped).shape == tuple(4 * side for side in zoo.get_spec(name).input_shape[1:])
 
 
-@pytest.mark.parametrize("name", [p for p in TRAINED if zoo.get_spec(p.values[0]).conditional])
+@pytest.mark.parametrize("name", [p for p in TRAINED if zoo.get_spec(p.values[0]).conditional
+                                  and max(map(len, zoo.get_spec(p.values[0]).label_names)) == 1])  # labels that are characters
 def test_write_text_in_the_style_of_an_example(client, name):
     labels = zoo.get_spec(name).label_names
     text = "".join(labels[:4]) + "\n" + labels[-1]  # two lines

@@ -77,8 +77,9 @@ def test_bad_inputs_are_clear_errors(name):
     if spec.conditional:
         with pytest.raises(ValueError, match="needs labels"):
             model.encode(x)
-        with pytest.raises(ValueError, match=r"\[0, 9\]"):
-            model.decode(torch.zeros(1, spec.latent_dim), torch.tensor([10]))
+        k = len(spec.label_names)
+        with pytest.raises(ValueError, match=rf"\[0, {k - 1}\]"):
+            model.decode(torch.zeros(1, spec.latent_dim), torch.tensor([k]))
         with pytest.raises(ValueError, match="integer"):
             model.decode(torch.zeros(1, spec.latent_dim), torch.tensor([1.0]))
 

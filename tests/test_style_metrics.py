@@ -105,3 +105,21 @@ def test_evaluate_groups_a_face_dataset_into_complete_sets():
                       factor_loader=lambda split: face_ids[order, None])
     metrics = style_metrics_of(OracleModel(test), dataset, max_faces=3)
     assert metrics["style_faces"] == 3 and metrics["style_gain"] == pytest.approx(1.0)
+
+
+def test_label_swap_accuracy_reads_every_batch_of_the_split():
+    """A split that is not a whole number of batches, with a model whose swaps are always right: 1.0."""
+    from zoo.evaluate import label_swap_accuracy
+
+    class Swapper:
+        num_classes = 4
+
+        def encode(self, x, y):
+            assert len(x) == len(y)  # the images of the batch, with their labels
+            return SimpleNamespace(mean=x.flatten(1)[:, :1])
+
+        def decode(self, z, y):
+            return torch.nn.functional.one_hot(y, 4).float().view(-1, 1, 2, 2)  # the label, drawn as a pixel
+
+    images, labels = torch.rand(7, 1, 2, 2), torch.arange(7) % 4
+    assert label_swap_accuracy(Swapper(), lambda x: x.flatten(1), (images, labels), "cpu", batch_size=3) == 1.0

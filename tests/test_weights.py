@@ -66,7 +66,8 @@ def test_card_records_training_and_metrics(name):
     record = read_record(spec.bundled_dir)
     history = record.get("training", {}).get("history")
     assert history, "the card records the training run"
-    assert history[-1]["test_loss"] < history[0]["test_loss"], "the weights are trained, not random"
+    first = history[0]["test_loss"] if len(history) > 1 else history[0]["train_loss"]  # one epoch: its running mean
+    assert history[-1]["test_loss"] < first, "the weights are trained, not random"
     assert record["training"]["data_source"]
     assert record.get("metrics", {}).get("recon_nats"), f"run `python -m zoo eval {name}`"
     text = (spec.bundled_dir / "README.md").read_text()

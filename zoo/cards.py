@@ -92,7 +92,7 @@ def _dataset_id(spec: ModelSpec, source: str | None) -> str:
 
 def _load_snippet(spec: ModelSpec, hub_repo: str | None) -> list[str]:
     y = ", y" if spec.conditional else ""
-    decode = f"images = model.decode(model.encode(x{y}).mean{y})  # x: (B, 1, 28, 28) in [0, 1]"
+    decode = f"images = model.decode(model.encode(x{y}).mean{y})  # x: (B, {', '.join(map(str, spec.input_shape))}) in [0, 1]"
     if hub_repo is None:
         create = f'model = zoo.create_model("{spec.name}")  # eval mode, on CUDA, MPS or CPU'
         return ["```python", "import zoo", create, decode, "```"]

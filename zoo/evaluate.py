@@ -133,7 +133,7 @@ def label_swap_accuracy(model, classifier, split: tuple[torch.Tensor, torch.Tens
         y = labels[start:start + batch_size].to(device)
         style = model.encode(x, y).mean  # (B, D)
         targets = torch.arange(num_classes, device=device).repeat_interleave(len(x))  # (L*B,)
-        images = model.decode(style.repeat(num_classes, 1), targets)  # (L*B, C, H, W)
-        correct += (classifier(images).argmax(1) == targets).sum().item()
+        decoded = model.decode(style.repeat(num_classes, 1), targets)  # (L*B, C, H, W); not `images`, the split's
+        correct += (classifier(decoded).argmax(1) == targets).sum().item()
         total += len(targets)
     return correct / max(total, 1)

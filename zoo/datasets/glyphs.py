@@ -360,14 +360,16 @@ def manifest(folder: Path | None = None) -> dict:
 
 
 def source(split: str) -> str:
-    """The card's sentence: which faces, from which packages (with versions), and the manifest's sha256."""
+    """The card's sentence: which faces, the manifest's sha256 and, for the training split, every package's version."""
     m = manifest()
     faces = [f for f in m["faces"] if f["split"] == split]
     digest = hashlib.sha256((dataset_dir() / "manifest.json").read_bytes()).hexdigest()
-    packages = ", ".join(f"{name} {version}" for name, version in m["packages"].items())
-    return (f"{len(faces)} faces of {len({f['family'] for f in faces})} families ({split} split, by family) rendered by "
-            f"`vae-zoo build-dataset glyphs` from {len(m['packages'])} Debian font packages: {packages}; "
-            f"manifest.json sha256 {digest} (it lists every font file's sha256)")
+    sentence = (f"{len(faces)} faces of {len({f['family'] for f in faces})} families ({split} split, by family) rendered by "
+                f"`vae-zoo build-dataset glyphs` from {len(m['packages'])} Debian font packages; manifest.json sha256 "
+                f"{digest} (it lists every font file's sha256)")
+    if split == "train":  # quoted once per card: the test sentence names the same build by its manifest
+        sentence += ". Packages: " + ", ".join(f"{name} {version}" for name, version in m["packages"].items())
+    return sentence
 
 
 register_dataset(Dataset(
