@@ -24,6 +24,11 @@ SWEEP_MNIST = zoo.list_models("sweep_z2_*.mnist")
 from conftest import has_weights  # noqa: E402
 
 
+def shown(name: str, scale: int = 4) -> int:
+    """The side of `name`'s pictures as the app shows them: its input side (28 or 64), enlarged `scale` times."""
+    return scale * zoo.get_spec(name).input_shape[-1]
+
+
 ALL_TRAINED = all(has_weights(n) for n in zoo.list_models())
 TRAINED = [pytest.param(n, marks=pytest.mark.skipif(not has_weights(n), reason=f"{n} has no trained weights yet")) for n in MODELS]
 needs_all_weights = pytest.mark.skipif(not ALL_TRAINED, reason="the app's default views need every model's weights")
@@ -109,7 +114,7 @@ def test_sample_and_traverse_every_model(client, name):
     assert image_of(grid).ndim == 2 and "seed 5" in caption and name in info
     out = client.predict(model=name, label="auto", source="example", example_index=2, api_name="/traverse")
     preview, decoded, grid = out[:3]
-    assert image_of(decoded).shape == (112, 112)
+    assert image_of(decoded).shape == (shown(name), shown(name))
 
 
 @pytest.mark.parametrize("name", [p for p in TRAINED if zoo.get_spec(p.values[0]).conditional])
@@ -138,7 +143,7 @@ def test_interpolate_every_model(client, name):
     a, b, frame, strip, gif, info = client.predict(model=name, path="spherical", steps=6, a_index=0, b_index=9, t=1.0,
                                                    api_name="/interpolate")
     assert Image.open(gif).format == "GIF" and Image.open(gif).n_frames > 1  # PIL merges repeated frames
-    assert image_of(frame).shape == (112, 112)
+    assert image_of(frame).shape == (shown(name), shown(name))
 
 
 @pytest.mark.parametrize("dataset", sorted({zoo.get_spec(n).dataset for n in MODELS}))
@@ -156,7 +161,7 @@ def test_reconstruct_an_upload(client, tmp_path, name):
     out = client.predict(dataset=spec.dataset, models=[name], source="upload", upload=handle_file(save(tmp_path, "ring.png", ring())),
                          api_name="/reconstruct")
     preview, gallery, table = out[:3]
-    assert image_of(preview).shape == (112, 112) and len(gallery) == 1 and table["data"][0][0] == name
+    assert image_of(preview).shape == (shown(name), shown(name)) and len(gallery) == 1 and table["data"][0][0] == name
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,11 @@ MODELS = zoo.list_models()
 from conftest import has_weights  # noqa: E402
 
 
+def shown(name: str, scale: int = 4) -> int:
+    """The side of `name`'s pictures as the app shows them: its input side (28 or 64), enlarged `scale` times."""
+    return scale * zoo.get_spec(name).input_shape[-1]
+
+
 def needs_weights(name: str):
     return pytest.param(name, marks=pytest.mark.skipif(not has_weights(name), reason=f"{name} has no trained weights yet"))
 
@@ -172,7 +177,7 @@ def test_reconstruct(zd, name):
     spec = zoo.get_spec(name)
     out = tabs.reconstruct.reconstruct(zd, [name], zd.pick(spec.dataset, "example", 0))
     (image, caption), = out.gallery
-    assert image.shape == (112, 112) and image.dtype == np.uint8 and name in caption
+    assert image.shape == (shown(name), shown(name)) and image.dtype == np.uint8 and name in caption
     row, = out.table
     assert row[0] == name and row[1] == spec.latent_dim and row[4] == pytest.approx(row[2] + row[3], abs=0.02)
     assert out.posterior.ndim == 3
@@ -185,7 +190,7 @@ def test_sample(zd, name):
     spec = zoo.get_spec(name)
     out = tabs.sample.sample(zd, name, grid_size=3, seed=1, temperature=0.8)
     rows = len(spec.label_names) if spec.conditional else 3
-    assert out.grid.shape == (rows * (56 + 2) + 2, 3 * (56 + 2) + 2)
+    assert out.grid.shape == (rows * (shown(name, 2) + 2) + 2, 3 * (shown(name, 2) + 2) + 2)
     assert (out.manifold is not None) == (spec.latent_dim == 2)
     assert np.array_equal(out.grid, tabs.sample.sample(zd, name, grid_size=3, seed=1, temperature=0.8).grid)
     assert not np.array_equal(out.grid, tabs.sample.sample(zd, name, grid_size=3, seed=2, temperature=0.8).grid)
@@ -206,8 +211,8 @@ def test_interpolate_computes_frames_once_per_pair(zd, name, path, monkeypatch):
     spec = zoo.get_spec(name)
     a, b = zd.pick(spec.dataset, "example", 0), zd.pick(spec.dataset, "example", 1)
     out = tabs.interpolate.interpolate(zd, name, a, b, path, steps=5)
-    assert out.frames.shape == (5, 28, 28)
-    assert out.strip.shape[1] == 5 * (56 + 2) + 2
+    assert out.frames.shape == (5, *zoo.get_spec(name).input_shape[1:])
+    assert out.strip.shape[1] == 5 * (shown(name, 2) + 2) + 2
     model = zd.model(name)
     monkeypatch.setattr(model, "decode", lambda *args, **kw: pytest.fail("frames recomputed for an unchanged pair"))
     again = tabs.interpolate.interpolate(zd, name, a, b, path, steps=5, cached=out.state)
@@ -266,7 +271,7 @@ def test_latent_map_and_clicking_it(zd, name):
     assert lmap.projected == (zoo.get_spec(name).latent_dim != 2)
     centre = lmap.frame.left + lmap.frame.side / 2
     out = tabs.latent_map.decode_point(zd, name, centre, centre)
-    assert out.image.shape == (112, 112) and out.code.shape == (zoo.get_spec(name).latent_dim,)
+    assert out.image.shape == (shown(name), shown(name)) and out.code.shape == (zoo.get_spec(name).latent_dim,)
     u, v = lmap.frame.to_latent(*lmap.frame.to_pixel(np.float64(1.5), np.float64(-0.5)))
     assert (u, v) == pytest.approx((1.5, -0.5))
     with pytest.raises(ValueError, match="outside the plot"):
@@ -285,7 +290,7 @@ def test_traverse_orders_dimensions_by_activity(zd, name):
     assert all(s.minimum <= s.value <= s.maximum for s in sliders)
     at_mean = tabs.traverse.traverse_decode(zd, out.state, [s.value for s in sliders])
     moved = tabs.traverse.traverse_decode(zd, out.state, [sliders[0].maximum] + [s.value for s in sliders[1:]])
-    assert at_mean.shape == (112, 112) and not np.array_equal(at_mean, moved)
+    assert at_mean.shape == (shown(name), shown(name)) and not np.array_equal(at_mean, moved)
 
 
 def test_traverse_decode_needs_an_encoded_input(zd):
