@@ -146,13 +146,22 @@ def test_drawing_an_input_and_an_empty_sketch(page, app_url):
 
 
 def test_moving_t_looks_up_frames(page, app_url):
+    # The server path (the page without WebAssembly; tests/test_live.py drives the in-page decoding)
+    page.add_init_script("delete window.WebAssembly;")
     page.goto(app_url + "?tab=interpolate&steps=5&t=0")
     page.wait_for_selector("#itp-frame img")
     page.wait_for_function("() => location.search.includes('t=0')")
     first = image_at(page, "#itp-frame img")
-    number = page.locator("#itp-t input[type=number]")
-    number.fill("1")
-    number.press("Enter")
+    # Drag t to its end: letting go asks the server for the precomputed frame (a lookup) and updates the link.
+    slider = page.locator("#itp-t input[type=range]")
+    slider.scroll_into_view_if_needed()
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 2, y)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(box["x"] + box["width"] * (0.1 * i) + 4, y)
+    page.mouse.up()
     page.wait_for_function("() => location.search.includes('t=1')")
     page.wait_for_timeout(300)
     last = image_at(page, "#itp-frame img")

@@ -35,10 +35,11 @@ class Interpolation:
 
 
 def default_model(view: ZooView) -> str:
-    """The model the tab opens on: a VAE (unconditional, so the path never cuts from one label to another),
-    the richest one (largest latent) if there are several; else any model."""
+    """The model the tab opens on: a VAE (unconditional, so the path never cuts from one label to another)
+    of the first dataset the app serves, the richest one (largest latent) if there are several; else any model."""
     plain = [n for n in view.models(conditional=False) if view.spec(n).variational]
-    return sorted(plain or view.models(), key=lambda n: (-view.spec(n).latent_dim, n))[0]
+    first = view.datasets()[0]
+    return sorted(plain or view.models(), key=lambda n: (view.spec(n).dataset != first, -view.spec(n).latent_dim, n))[0]
 
 
 @torch.inference_mode()
