@@ -41,12 +41,15 @@ def mixed_requests(count: int, seed: int, upload: str | None = None) -> list[tup
     import zoo
     from gradio_client import handle_file
 
+    from zoo.demo.examples import load_examples
+
     rng = random.Random(seed)
     models = [n for n in zoo.list_models() if not getattr(zoo.get_spec(n), "study", False)]  # what the pickers offer
     specs = {n: zoo.get_spec(n) for n in models}
     conditional = [n for n in models if specs[n].conditional]
     datasets = sorted({s.dataset for s in specs.values()})
-    index = lambda: rng.randrange(0, 400)  # noqa: E731
+    shipped = {d: len(load_examples(d).labels) for d in datasets}  # 800 per digit/clothing dataset, 124 glyphs
+    index = lambda dataset: rng.randrange(0, min(400, shipped[dataset]))  # noqa: E731
     order = []
     while len(order) < count:  # every endpoint as often as the others, in a random order
         order += rng.sample(ENDPOINTS, len(ENDPOINTS))
@@ -55,7 +58,7 @@ def mixed_requests(count: int, seed: int, upload: str | None = None) -> list[tup
         model = rng.choice(models)
         if endpoint == "reconstruct":
             dataset = rng.choice(datasets)
-            kwargs = dict(dataset=dataset, example_index=index())
+            kwargs = dict(dataset=dataset, example_index=index(dataset))
             if upload and rng.random() < 0.3:
                 kwargs.update(source="upload", upload=handle_file(upload))
         elif endpoint == "sample":
@@ -63,15 +66,16 @@ def mixed_requests(count: int, seed: int, upload: str | None = None) -> list[tup
                           temperature=rng.choice([0.5, 1.0, 1.5]))
         elif endpoint == "interpolate":
             kwargs = dict(model=model, path=rng.choice(["linear", "spherical"]), steps=rng.choice([8, 16, 32]),
-                          a_index=index(), b_index=index(), t=rng.random())
+                          a_index=index(specs[model].dataset), b_index=index(specs[model].dataset), t=rng.random())
         elif endpoint == "swap_labels":
-            kwargs = dict(model=rng.choice(conditional or models), a_index=index(), b_index=index())
+            model = rng.choice(conditional or models)
+            kwargs = dict(model=model, a_index=index(specs[model].dataset), b_index=index(specs[model].dataset))
         elif endpoint == "latent_map":
             dataset = rng.choice(datasets)
             pair = [n for n in models if specs[n].dataset == dataset]
             kwargs = dict(dataset=dataset, left=rng.choice(pair), right=rng.choice(pair), ellipses=rng.random() < 0.3)
         else:
-            kwargs = dict(model=model, example_index=index())
+            kwargs = dict(model=model, example_index=index(specs[model].dataset))
         out.append((f"/{endpoint}", kwargs))
     return out
 

@@ -39,4 +39,4 @@ def test_bundled_weights_are_safetensors():
     weights = REPO_ROOT / "weights"
     files = [p for p in weights.rglob("*") if p.is_file()]
     assert files, "the repo ships trained weights"
-    assert {p.suffix for p in files} <= {".safetensors", ".json", ".md"}
+    assert {p.suffix for p in files} <= {".safetensors", ".json", ".md", ".onnx"}  # ONNX: protobuf, no code
