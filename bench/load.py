@@ -122,13 +122,31 @@ def run_users(url: str, users: int, requests_per_user: int, seed: int = 0, uploa
                 p90_ms=percentile(latencies, 90), p99_ms=percentile(latencies, 99), latencies=latencies)
 
 
+def tour(url: str) -> None:
+    """Every served model once through each endpoint that caches per model (its weights, its examples' codes,
+    its latent map), so what a load run measures afterwards is growth, not first loads."""
+    import zoo
+    from gradio_client import Client
+
+    client = Client(url, verbose=False, download_files=False)
+    models = [n for n in zoo.list_models() if not getattr(zoo.get_spec(n), "study", False)]
+    for name in models:
+        dataset = zoo.get_spec(name).dataset
+        client.predict(api_name="/sample", model=name, grid_size=4, seed=0, temperature=1.0)
+        client.predict(api_name="/traverse", model=name, example_index=0)
+        client.predict(api_name="/latent_map", dataset=dataset, left=name, right=name, ellipses=True)
+    for dataset in sorted({zoo.get_spec(n).dataset for n in models}):
+        client.predict(api_name="/reconstruct", dataset=dataset, example_index=0)
+
+
 def load_test(url: str, pid: int | str, users: int = 16, requests_per_user: int = 25, warmup_per_user: int = 4,
               folder: Path | None = None) -> dict:
     """Warm up with the same mix, then the timed run; the app's memory (process `pid`) before
     and after the timed run."""
     with tempfile.TemporaryDirectory() as tmp:
         upload = ring_png(Path(folder or tmp))
-        run_users(url, users, warmup_per_user, seed=99, upload=upload)  # every model loaded, caches filled
+        tour(url)  # every model loaded, its caches filled
+        run_users(url, users, warmup_per_user, seed=99, upload=upload)  # the mix's own first calls
         before = memory_mb(pid)
         result = run_users(url, users, requests_per_user, seed=1, upload=upload)
         after = memory_mb(pid)

@@ -23,7 +23,7 @@ def app(tmp_path_factory):
 
 def test_concurrent_users_get_answers_and_memory_does_not_grow(app, tmp_path):
     url, pid = app
-    result = load_test(url, pid, users=4, requests_per_user=5, warmup_per_user=3, folder=tmp_path)
+    result = load_test(url, pid, users=4, requests_per_user=5, warmup_per_user=10, folder=tmp_path)
     assert result["errors"] == [], result["errors"][:3]
     assert len(result["latencies"]) == 20
     assert result["p50_ms"] <= result["p99_ms"]
