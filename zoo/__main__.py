@@ -8,6 +8,7 @@ import logging
 import sys
 
 from . import get_dataset, get_spec, list_datasets, list_models
+from .classifier import JUDGES
 
 FACES_SHIPPED = 2  # glyph faces in assets/examples: 124 images of 64×64, 0.5 MB
 
@@ -82,7 +83,7 @@ def cmd_eval(args) -> int:
 def cmd_train_classifier(args) -> int:
     from .classifier import train_classifier
 
-    folder = train_classifier(args.dataset, epochs=args.epochs, device=args.device)
+    folder = train_classifier(args.dataset, epochs=args.epochs, device=args.device, judge=args.judge)
     print(f"wrote {folder}")
     return 0
 
@@ -120,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("dataset", choices=list_datasets())
     p.add_argument("--epochs", type=int)
     p.add_argument("--device")
+    p.add_argument("--judge", default="project", choices=list(JUDGES),
+                   help="project: trained with blur and shifts (default); plain: no augmentation")
     p.set_defaults(func=cmd_train_classifier)
 
     def cmd_export_examples(args) -> int:

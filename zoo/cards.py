@@ -27,7 +27,15 @@ METRICS = {
     "active_units": ("Active units", "latent dimensions with Cov_x(E[z|x]) > 0.01"),
     "label_swap_accuracy": ("Label-swap accuracy", "each test image's style decoded under every label, "
                             "classified by the project's classifier as the asked label"),
+    "label_swap_accuracy_plain": ("Label-swap accuracy (plain judge)", "the same swaps, classified by a classifier "
+                                  "trained with no augmentation (a judge nobody tuned for decoded images)"),
+    "prior_sample_accuracy": ("Prior-sample accuracy", "codes from N(0, I) decoded under each label, "
+                              "classified by the project's classifier as the asked label"),
+    "prior_sample_accuracy_plain": ("Prior-sample accuracy (plain judge)", "the same samples, judged by the plain classifier"),
+    "cycle_mse_per_pixel": ("Swap-cycle MSE per pixel", "swap to every other label, encode that under it, decode under "
+                            "the image's own label: error against the image (no judge; compare with MSE per pixel)"),
     "classifier_accuracy": ("Classifier accuracy", "the judging classifier on the real test images"),
+    "classifier_accuracy_plain": ("Classifier accuracy (plain judge)", "the plain classifier on the real test images"),
     "style_gain": ("Style gain", "1 − swap MSE / class-mean MSE, on held-out faces: 0 ignores the style, 1 draws the true glyph"),
     "swap_mse": ("Swap MSE", "each held-out glyph's code decoded under every other label, against that face's true glyph"),
     "class_mean_mse": ("Class-mean MSE", "the mean training image of each character against the same true glyphs"),
@@ -151,7 +159,8 @@ def _body(spec: ModelSpec, training: dict, metrics: dict, hub_repo: str | None =
         f"- Source used for training: {training.get('data_source', 'not trained yet')}",
         "", "## Training recipe", "", "| epochs | batch size | learning rate | KL weight β | seed | device |",
         "|---|---|---|---|---|---|",
-        f"| {recipe.get('epochs')} | {recipe.get('batch_size')} | {recipe.get('lr')} | "
+        f"| {recipe.get('epochs')} | {recipe.get('batch_size')} | {recipe.get('lr')}"
+        f"{' (cosine decay)' if recipe.get('lr_schedule') == 'cosine' else ''} | "
         f"{recipe.get('beta') if spec.variational else '— (no KL)'} | {recipe.get('seed')} | {training.get('trained_on', '—')} |",
         "", f"Reproduce with `python -m zoo train {spec.name}`.", "",
         "## Metrics", "",

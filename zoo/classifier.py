@@ -1,8 +1,15 @@
-"""A small CNN classifier per dataset: the judge of a CVAE's label swaps.
+"""Small CNN classifiers per dataset: the judges of a CVAE's label swaps and prior samples.
 
-`python -m zoo eval` decodes test images under other labels and asks this classifier what it
-sees. It ships like the zoo's models (config.json + model.safetensors + card) under
-`weights/_classifiers/<dataset>/`; `python -m zoo train-classifier DATASET` rebuilds it.
+`python -m zoo eval` decodes test images under other labels and asks a classifier what it sees.
+A judge the project trains can be tuned until its own models look good, so every dataset has two,
+with one architecture and two recipes (JUDGES):
+  - "project": trained with blur and shifts, so that it reads a decoded image's shape rather than its
+    sharpness (`weights/_classifiers/<dataset>/`);
+  - "plain": the same network trained on the images as they are, no augmentation at all
+    (`weights/_classifiers/<dataset>-plain/`). Decoded images are smoother than real ones, so this
+    judge is the harder one to please.
+They ship like the zoo's models (config.json + model.safetensors + card);
+`python -m zoo train-classifier DATASET [--judge plain]` rebuilds one.
 """
 
 from __future__ import annotations
@@ -23,19 +30,22 @@ from .device import resolve_device
 from .registry import BUNDLED_WEIGHTS_DIR
 
 log = logging.getLogger(__name__)
-RECIPE = {"epochs": 12, "batch_size": 128, "lr": 1e-3, "seed": 0, "blur_p": 0.5}
+RECIPE = {"epochs": 12, "batch_size": 128, "lr": 1e-3, "seed": 0, "blur_p": 0.5, "shift": 0.07}
+JUDGES = {"project": RECIPE, "plain": RECIPE | {"blur_p": 0.0, "shift": 0.0}}  # same network, same seed
 
 
-def augmentation(p: float):
-    """Half the batches blurred: decoded images are smooth, and the judge should read their shape,
-    not their sharpness. Plus a small shift, as hand-drawn and decoded images are not centred to
-    the pixel."""
+def augmentation(blur_p: float, shift: float):
+    """`blur_p` of the batches blurred: decoded images are smooth, and the judge should read their
+    shape, not their sharpness. Plus a small shift, as hand-drawn and decoded images are not centred
+    to the pixel. Nothing at all for the plain judge."""
     from torchvision.transforms import v2
 
-    return v2.Compose([
-        v2.RandomApply([v2.GaussianBlur(kernel_size=5, sigma=(0.3, 1.2))], p=p),
-        v2.RandomAffine(degrees=0, translate=(0.07, 0.07)),
-    ])
+    steps = []
+    if blur_p > 0:
+        steps.append(v2.RandomApply([v2.GaussianBlur(kernel_size=5, sigma=(0.3, 1.2))], p=blur_p))
+    if shift > 0:
+        steps.append(v2.RandomAffine(degrees=0, translate=(shift, shift)))
+    return v2.Compose(steps) if steps else nn.Identity()
 
 
 class Classifier(nn.Module, PyTorchModelHubMixin, library_name="vae-zoo", tags=["image-classification", "vae-zoo"]):
@@ -57,8 +67,21 @@ class Classifier(nn.Module, PyTorchModelHubMixin, library_name="vae-zoo", tags=[
         return self.net(self.shrink(x))
 
 
-def classifier_dir(dataset: str) -> Path:
-    return BUNDLED_WEIGHTS_DIR / "_classifiers" / dataset
+JUDGE_NOTES = {
+    "project": "Trained with blur (half the batches) and small shifts, to read a decoded image's shape, not its sharpness.",
+    "plain": "Trained on the images as they are, no augmentation: a judge nobody tuned for decoded images.",
+}
+
+
+def check_judge(judge: str) -> str:
+    if judge not in JUDGES:
+        raise ValueError(f"unknown judge {judge!r}: choose one of {', '.join(JUDGES)}")
+    return judge
+
+
+def classifier_dir(dataset: str, judge: str = "project") -> Path:
+    suffix = "" if check_judge(judge) == "project" else f"-{judge}"
+    return BUNDLED_WEIGHTS_DIR / "_classifiers" / f"{dataset}{suffix}"
 
 
 @torch.inference_mode()
@@ -73,24 +96,26 @@ def accuracy(model: Classifier, split: tuple[Tensor, Tensor], device: torch.devi
     return correct / max(len(labels), 1)
 
 
-def train_classifier(dataset: str, epochs: int | None = None, device=None, out: Path | None = None, progress: bool = True) -> Path:
+def train_classifier(dataset: str, epochs: int | None = None, device=None, out: Path | None = None, progress: bool = True,
+                     judge: str = "project") -> Path:
+    recipe = JUDGES[check_judge(judge)]
     dev = resolve_device(device)
-    epochs = epochs or RECIPE["epochs"]
+    epochs = epochs or recipe["epochs"]
     info = get_dataset(dataset)
     train, test = info.load("train"), info.load("test")
     train_images, train_labels = train
-    torch.manual_seed(RECIPE["seed"])
+    torch.manual_seed(recipe["seed"])
     model = Classifier(info.num_classes, info.input_shape).to(dev)
-    optimizer = torch.optim.Adam(model.parameters(), lr=RECIPE["lr"])
-    shuffle = torch.Generator().manual_seed(RECIPE["seed"])
-    augment = augmentation(RECIPE["blur_p"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=recipe["lr"])
+    shuffle = torch.Generator().manual_seed(recipe["seed"])
+    augment = augmentation(recipe["blur_p"], recipe["shift"])
     for epoch in range(1, epochs + 1):
         model.train()
         start = time.perf_counter()
         order = torch.randperm(len(train_labels), generator=shuffle)
-        for i in tqdm(range(0, len(train_labels), RECIPE["batch_size"]), desc=f"classifier {dataset} {epoch}/{epochs}",
+        for i in tqdm(range(0, len(train_labels), recipe["batch_size"]), desc=f"classifier {dataset} {epoch}/{epochs}",
                       disable=None if progress else True, leave=False):
-            idx = order[i:i + RECIPE["batch_size"]]
+            idx = order[i:i + recipe["batch_size"]]
             images = augment(train_images[idx].to(dev))  # (B, C, H, W); one draw of the transform per batch
             loss = nn.functional.cross_entropy(model(images), train_labels[idx].to(dev))
             optimizer.zero_grad(set_to_none=True)
@@ -99,22 +124,24 @@ def train_classifier(dataset: str, epochs: int | None = None, device=None, out: 
         log.info("classifier %s epoch %d: test accuracy %.4f (%.1fs)", dataset, epoch,
                  accuracy(model, test, dev), time.perf_counter() - start)
     test_accuracy = accuracy(model, test, dev)
-    folder = Path(out) if out else classifier_dir(dataset)
+    folder = Path(out) if out else classifier_dir(dataset, judge)
     model.eval().to("cpu").save_pretrained(folder)
     ModelCard(
         f"---\nlibrary_name: vae-zoo\nlicense: mit\ntags: [image-classification, vae-zoo]\n---\n\n"
-        f"# Classifier for {dataset}\n\nA small CNN that judges the zoo's label swaps (`python -m zoo eval`).\n\n"
-        f"- Data: {info.source('train')}\n- Recipe: {RECIPE | {'epochs': epochs}}\n"
+        f"# Classifier for {dataset} ({judge} judge)\n\nA small CNN that judges the zoo's label swaps and prior "
+        f"samples (`python -m zoo eval`). {JUDGE_NOTES[judge]}\n\n"
+        f"- Data: {info.source('train')}\n- Recipe: {recipe | {'epochs': epochs}}\n"
         f"- Test accuracy: {test_accuracy:.4f} on {len(test[1])} test images\n\n"
-        f"Rebuild with `python -m zoo train-classifier {dataset}`.\n"
+        f"Rebuild with `python -m zoo train-classifier {dataset} --judge {judge}`.\n"
     ).save(folder / "README.md")
     return folder
 
 
-def load_classifier(dataset: str, device=None) -> Classifier:
-    folder = classifier_dir(dataset)
+def load_classifier(dataset: str, device=None, judge: str = "project") -> Classifier:
+    folder = classifier_dir(dataset, judge)
     if not (folder / "model.safetensors").is_file():
-        raise FileNotFoundError(f"no classifier for {dataset} at {folder}; run `python -m zoo train-classifier {dataset}`")
+        raise FileNotFoundError(f"no {judge} classifier for {dataset} at {folder}; "
+                                f"run `python -m zoo train-classifier {dataset} --judge {judge}`")
     dev = resolve_device(device)
     model = Classifier(**json.loads((folder / "config.json").read_text()))
     load_safetensors(model, str(folder / "model.safetensors"), strict=True, device=str(dev))

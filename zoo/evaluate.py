@@ -4,10 +4,15 @@ Metrics (nats per image, Bernoulli likelihood on grey [0, 1] pixels, no binarisa
   recon_nats, mse_per_pixel, kl_nats, neg_elbo_nats = recon + KL (one z sample per image);
   nll_iw_nats, the importance-weighted estimate of −log p(x) with k samples (Burda et al. 2015,
   https://arxiv.org/abs/1509.00519), for VAE and CVAE; active_units, dimensions whose posterior
-  mean varies across the data (Cov > 0.01); and for a CVAE, label_swap_accuracy: every test
-  image's style decoded under every label, judged by the project's classifier; on a dataset whose
-  images come in complete sets per face (glyphs), the swaps against the true glyphs as well
-  (zoo/style_metrics.py: style gain, swap MSE and SSIM next to the reconstructions' SSIM).
+  mean varies across the data (Cov > 0.01); and for a CVAE:
+  - label_swap_accuracy: every test image's style decoded under every label, judged by the project's
+    classifier; label_swap_accuracy_plain, the same swaps judged by the plain classifier (trained with
+    no augmentation, zoo/classifier.py), where one is shipped;
+  - prior_sample_accuracy (and _plain): codes from the prior N(0, I) decoded under each label;
+  - cycle_mse_per_pixel, a style measure with no judge: swap x to label t, encode that under t,
+    decode under x's own label, and compare with x (next to mse_per_pixel, the plain reconstruction's);
+  - on a dataset whose images come in complete sets per face (glyphs), the swaps against the true
+    glyphs (zoo/style_metrics.py: style gain, swap MSE and SSIM next to the reconstructions' SSIM).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import math
 import torch
 
 from . import cards
-from .classifier import accuracy, load_classifier
+from .classifier import JUDGES, accuracy, load_classifier
 from .datasets import get_dataset
 from .distributions import standard_normal_log_prob
 from .layers import bernoulli_nll
@@ -79,10 +84,20 @@ def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batc
         "weights": location.source,
     }
     if spec.conditional:
-        classifier = load_classifier(spec.dataset, device=dev)
         subset = (images[:n], labels[:n])
-        metrics["classifier_accuracy"] = accuracy(classifier, subset, dev)
-        metrics["label_swap_accuracy"] = label_swap_accuracy(model, classifier, subset, dev, batch_size)
+        for judge in JUDGES:
+            suffix = "" if judge == "project" else f"_{judge}"
+            try:
+                classifier = load_classifier(spec.dataset, device=dev, judge=judge)
+            except FileNotFoundError:
+                if judge == "project":
+                    raise
+                log.info("no %s classifier for %s: its accuracies are left out", judge, spec.dataset)
+                continue
+            metrics[f"classifier_accuracy{suffix}"] = accuracy(classifier, subset, dev)
+            metrics[f"label_swap_accuracy{suffix}"] = label_swap_accuracy(model, classifier, subset, dev, batch_size)
+            metrics[f"prior_sample_accuracy{suffix}"] = prior_sample_accuracy(model, classifier, dev, seed=seed)
+        metrics["cycle_mse_per_pixel"] = cycle_mse(model, subset, dev, batch_size)
         if own_test_split and "face" in dataset.factor_names:
             metrics.update(style_metrics_of(model, dataset, style_faces, seed, dev))
     metrics = {key: (round(v, 5) if isinstance(v, float) else v) for key, v in metrics.items() if v is not None}
@@ -137,3 +152,38 @@ def label_swap_accuracy(model, classifier, split: tuple[torch.Tensor, torch.Tens
         correct += (classifier(decoded).argmax(1) == targets).sum().item()
         total += len(targets)
     return correct / max(total, 1)
+
+
+def prior_sample_accuracy(model, classifier, device, per_label: int = 500, seed: int = 0, batch_size: int = 1000) -> float:
+    """Decode `per_label` codes from the prior N(0, I) under every label (the same codes for each label),
+    and count how often the classifier sees the label that was asked for."""
+    codes = model.sample_prior(per_label, torch.Generator().manual_seed(seed))  # (P, D)
+    targets = torch.arange(model.num_classes, device=device).repeat_interleave(per_label)  # (L*P,)
+    all_codes = codes.repeat(model.num_classes, 1)  # (L*P, D)
+    correct = 0
+    for start in range(0, len(targets), batch_size):
+        t = targets[start:start + batch_size]
+        correct += (classifier(model.decode(all_codes[start:start + batch_size], t)).argmax(1) == t).sum().item()
+    return correct / len(targets)
+
+
+def cycle_mse(model, split: tuple[torch.Tensor, torch.Tensor], device, batch_size: int = 250) -> float:
+    """The label-swap cycle, a style measure with no judge: encode x under its label y, decode under every
+    other label t, encode that image under t, decode under y, and compare with x. Mean squared error per
+    pixel over all (x, t ≠ y). A model that keeps the style comes back close to its plain reconstruction's
+    error; one that drops it on the way comes back as its class's average."""
+    num_classes = model.num_classes
+    images, labels = split
+    total, count = 0.0, 0
+    for start in range(0, len(labels), batch_size):
+        x = images[start:start + batch_size].to(device)
+        y = labels[start:start + batch_size].to(device)
+        offsets = torch.arange(1, num_classes, device=device).repeat_interleave(len(x))  # (L-1)*B
+        own = y.repeat(num_classes - 1)  # ((L-1)*B,)
+        other = (own + offsets) % num_classes  # every label but the image's own
+        style = model.encode(x, y).mean.repeat(num_classes - 1, 1)
+        swapped = model.decode(style, other)
+        back = model.decode(model.encode(swapped, other).mean, own)
+        total += (back - x.repeat(num_classes - 1, 1, 1, 1)).square().mean(dim=(1, 2, 3)).sum().item()
+        count += len(own)
+    return total / max(count, 1)

@@ -48,6 +48,9 @@ def weights_root() -> Path:
     return Path(os.environ["ZOO_WEIGHTS_DIR"]) if os.environ.get("ZOO_WEIGHTS_DIR") else BUNDLED_WEIGHTS_DIR
 ENTRY_POINT_GROUP = "vae_zoo.plugins"
 
+LR_SCHEDULES = ("constant", "cosine")
+
+
 @dataclass(frozen=True)
 class Recipe:
     """How an entry is trained. Everything `python -m zoo train` needs to reproduce it."""
@@ -57,6 +60,11 @@ class Recipe:
     lr: float = 1e-3
     beta: float = 1.0  # weight of the KL term; ignored by the AE, which has none
     seed: int = 0
+    lr_schedule: str = "constant"  # or "cosine": the rate decays to 0 over the run (per step), for sharper decodings
+
+    def __post_init__(self):
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
 
 
 @dataclass(frozen=True)

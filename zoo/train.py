@@ -165,6 +165,8 @@ def train(
     sampler = DistributedSampler(range(n_train), num_replicas=procs.world, rank=procs.rank, shuffle=True, seed=recipe.seed)
     per_process = recipe.batch_size // procs.world
     steps = math.ceil(len(sampler) / per_process)
+    schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.epochs * steps)
+                if recipe.lr_schedule == "cosine" else None)
     history = []
     if procs.main:
         log.info("training %s on %s%s for %d epochs (%s)", name, dev,
@@ -182,6 +184,8 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             parts.total.backward()
             optimizer.step()
+            if schedule is not None:
+                schedule.step()
             sums += torch.tensor([*(p.detach().float().item() for p in parts), 1.0]) * len(x)
             bar.set_postfix(loss=f"{parts.total.item():.1f}")
         if procs.world > 1:
