@@ -201,6 +201,28 @@ def test_a_traverse_link_restores_the_sliders(page, app_url):
     assert not np.array_equal(before, image_at(page, "#trv-decoded img"))
 
 
+def test_keys_move_a_slider_on_the_server_path(page, app_url):
+    # No pointer, no release: arrow keys on the range and a number typed in the box settle into the same
+    # server decode and link as a drag does (web/live.js gives the focused control its release).
+    page.add_init_script("delete window.WebAssembly;")
+    name = sorted(zoo.list_models(), key=lambda n: -zoo.get_spec(n).latent_dim)[0]
+    page.goto(app_url + f"?tab=traverse&model={name}&a=4&z=2.5,-1.5")
+    page.wait_for_function("() => location.search.includes('z=2.5,-1.5') && location.search.includes('label=auto')")
+    before = image_at(page, "#trv-decoded img")
+    box = page.locator("#trv-slider-1 input[type=number]")
+    box.fill("0.5")  # typed, still focused: no blur
+    page.wait_for_function("() => location.search.includes('z=2.5,0.5')")
+    page.wait_for_timeout(300)
+    typed = image_at(page, "#trv-decoded img")
+    assert not np.array_equal(before, typed)
+    page.locator("#trv-slider-0 input[type=range]").focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => !location.search.includes('z=2.5,') && location.search.includes(',0.5')")
+    page.wait_for_timeout(300)
+    assert not np.array_equal(typed, image_at(page, "#trv-decoded img"))
+
+
 def test_link_notes_are_plain_text(page, app_url):
     """A link is written by whoever sends it: what it carries is shown as text, never as a link or HTML."""
     phishing = '<a href="https://example.com" style="font-size:40px;color:red">Your session expired</a>'

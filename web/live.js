@@ -223,8 +223,24 @@ function timed(kind, started) {
   requestAnimationFrame(() => timings.push([kind, written, performance.now() - started]));
 }
 
+// A slider changed from the keyboard (arrow keys on the range, a number typed in its box) has no
+// pointer release, and its server decode and link follow the release: once the keys settle, give
+// the focused control the release it would have had from a pointer (Gradio's slider listens for it).
+let pointerHeld = false;
+document.addEventListener("pointerdown", () => { pointerHeld = true; }, { capture: true, passive: true });
+document.addEventListener("pointerup", () => { pointerHeld = false; }, { capture: true, passive: true });
+const SETTLE_MS = 350;
+let settleTimer = null;
+function settleKeyboardInput() {
+  const control = document.activeElement;
+  if (pointerHeld || !control || !["range", "number"].includes(control.type)) return;
+  clearTimeout(settleTimer);
+  settleTimer = setTimeout(() => control.dispatchEvent(new PointerEvent("pointerup", { bubbles: true })), SETTLE_MS);
+}
+
 function tick(kind, values) {
   const started = lastInput ?? performance.now();
+  settleKeyboardInput();
   latest[kind] = values;
   const s = serverState[kind];
   if (status !== "ready" || !s || !CONFIG.models[s.name] || !TABS[kind]) return false;
