@@ -146,6 +146,26 @@ def test_publish_uploads_the_onnx_export_and_says_how_to_run_it(server):
     assert f"opset {zoo_onnx.OPSET}" in body
 
 
+def test_a_model_loaded_from_the_hub_brings_its_onnx_export(server):
+    zoo_onnx.export_onnx(NAME)
+    local = zoo.get_spec(NAME).bundled_dir / "onnx"
+    done = hub.publish(NAME, org=ORG)
+    hub.set_hub_org(ORG)
+    location = resolve_weights(zoo.get_spec(NAME))
+    assert location.source == f"hub:{ORG}/{NAME}@{done.commit}"
+    assert Path(hub.cache_dir()) in location.folder.parents
+    for filename in ("encoder.onnx", "decoder.onnx"):  # beside the weights in the HF cache, where ui/live.py looks
+        assert (location.folder / "onnx" / filename).read_bytes() == (local / filename).read_bytes()
+
+
+def test_a_hub_repo_without_an_onnx_export_still_loads(server):
+    done = hub.publish(NAME, org=ORG)
+    assert not any(path.startswith("onnx/") for path in server.files(done.repo_id))
+    hub.set_hub_org(ORG)
+    location = resolve_weights(zoo.get_spec(NAME))
+    assert location.source == f"hub:{ORG}/{NAME}@{done.commit}" and not (location.folder / "onnx").exists()
+
+
 def test_publish_needs_measured_metrics(server, tmp_path):
     make_weights(tmp_path / "weights", seed=0, metrics=None)
     with pytest.raises(ValueError, match="python -m zoo eval"):

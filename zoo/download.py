@@ -38,7 +38,7 @@ from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 from huggingface_hub.file_download import repo_folder_name
 
 from .errors import InputError
-from .locations import ARCHITECTURE_KEY, CARD_FILE, CONFIG_FILE, WEIGHTS_FILE, WeightsLocation
+from .locations import ARCHITECTURE_KEY, CARD_FILE, CONFIG_FILE, ONNX_FILES, WEIGHTS_FILE, WeightsLocation
 from .registry import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -290,14 +290,15 @@ def _download(wanted: _Wanted, ep: str, timeout: float) -> tuple[Path, str]:
         raise HubUnavailable(f"{ep} did not say which commit {repo}@{revision} is")
     commit = meta.commit_hash
     paths = {}
-    for filename in (CONFIG_FILE, WEIGHTS_FILE, CARD_FILE):
+    optional = (CARD_FILE, *ONNX_FILES)  # the ONNX export lets the page decode live (ui/live.py); a repo may lack it
+    for filename in (CONFIG_FILE, WEIGHTS_FILE, *optional):
         try:  # by commit: files already in the cache are not downloaded again
             paths[filename] = Path(hf_hub_download(
                 repo, filename, revision=commit, cache_dir=cache_dir(), endpoint=ep, etag_timeout=timeout,
                 library_name=LIBRARY,
             ))
         except EntryNotFoundError:
-            if filename == CARD_FILE:
+            if filename in optional:
                 continue
             raise HubUnavailable(f"{repo}@{commit[:12]} has no {filename}", answered=True) from None
     _verify(paths[WEIGHTS_FILE], f"{repo}@{commit}", size=meta.size,

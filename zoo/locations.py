@@ -16,6 +16,11 @@ from .version import __version__
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "README.md"
+# The ONNX export (zoo/onnx.py), where transformers.js-style Hub repos keep theirs: optional beside the weights.
+ONNX_DIR = "onnx"
+ENCODER_FILE = "encoder.onnx"
+DECODER_FILE = "decoder.onnx"
+ONNX_FILES = (f"{ONNX_DIR}/{ENCODER_FILE}", f"{ONNX_DIR}/{DECODER_FILE}")
 
 # Keys config.json carries beside the constructor's arguments: which family builds it, and which zoo wrote it.
 ARCHITECTURE_KEY = "architecture"

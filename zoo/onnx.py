@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from .cards import write_card
+from .locations import DECODER_FILE, ENCODER_FILE, ONNX_DIR  # noqa: F401 (the app imports them from here too)
 from .registry import get_spec
 from .version import __version__
 from .weights import load_weights
@@ -33,9 +34,6 @@ from .weights import load_weights
 # `onnx` extra), while the app imports this module for the file names and `describe`.
 
 OPSET = 18  # onnxruntime-web's WebAssembly backend runs every op these graphs use at this opset
-ONNX_DIR = "onnx"
-ENCODER_FILE = "encoder.onnx"
-DECODER_FILE = "decoder.onnx"
 MAX_BATCH = 4096  # the dynamic batch's upper bound, for torch.export: far above any grid the app draws
 
 
