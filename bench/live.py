@@ -195,6 +195,17 @@ def drag_cpu(browser, url: str, pid: int, seconds: float, wasm: bool) -> dict:
     return dict(cpu_s=used, moves=moves, requests=requests)
 
 
+def idle_cpu(browser, url: str, pid: int, seconds: float) -> dict:
+    """The app's CPU while the same page sits open and untouched: what a drag's own cost is measured against
+    (the server's event loop, Gradio's heartbeats to the open page)."""
+    context, page, urls, _, _ = traverse_page(browser, url, wasm=True)
+    cpu, since = cpu_seconds(pid), len(urls)
+    page.wait_for_timeout(seconds * 1000)
+    used, requests = cpu_seconds(pid) - cpu, len(http(urls[since:]))
+    context.close()
+    return dict(cpu_s=used, requests=requests)
+
+
 def stats(values) -> str:
     return f"{statistics.median(values):.1f} | {percentile(values, 95):.1f}" if values else "— | —"
 
@@ -208,6 +219,7 @@ def run(ticks: int, drag_seconds: float) -> str:
         load = first_load(browser, url)
         rows = ticks_to_pixels(browser, url, ticks)
         server = server_path(browser, url, max(10, ticks // 3))
+        idle = idle_cpu(browser, url, pid, drag_seconds)
         live_cpu = drag_cpu(browser, url, pid, drag_seconds, wasm=True)
         server_cpu = drag_cpu(browser, url, pid, drag_seconds, wasm=False)
         browser.close()
@@ -225,7 +237,8 @@ def run(ticks: int, drag_seconds: float) -> str:
               "is fetched until another is used).", "",
               f"Server CPU during a {drag_seconds:.0f} s drag of a Traverse slider: live {live_cpu['cpu_s']:.2f} s "
               f"({live_cpu['moves']} moves, {live_cpu['requests']} requests); server path {server_cpu['cpu_s']:.2f} s "
-              f"({server_cpu['moves']} moves, {server_cpu['requests']} requests)."]
+              f"({server_cpu['moves']} moves, {server_cpu['requests']} requests); the same page open and untouched for as long: "
+              f"{idle['cpu_s']:.2f} s ({idle['requests']} requests)."]
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ os.environ.setdefault("ZOO_DATA_DOWNLOAD", "0")  # no test reaches the internet
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
+from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
@@ -48,9 +49,10 @@ def isolated_registry():
             del sys.modules[name]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app_url():
-    """The Gradio app (app.py) serving on 127.0.0.1 at a free port, for the module's tests."""
+    """The Gradio app (app.py) serving on 127.0.0.1 at a free port, one for the session's tests (as a
+    class shares one server: every test opens its own page or client)."""
     import socket
 
     import app
@@ -64,3 +66,16 @@ def app_url():
         yield f"http://127.0.0.1:{port}/"
     finally:
         demo.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium under Playwright (tests/chromium.py), one per session for the browser tests."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium (apt install chromium)")
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

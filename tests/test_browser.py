@@ -8,7 +8,6 @@ missing (install it with `apt install chromium`; `.ci/run` does).
 from __future__ import annotations
 
 import io
-import os
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urljoin, urlsplit
@@ -18,15 +17,13 @@ import pytest
 from PIL import Image
 
 import zoo
+from chromium import NEEDS_CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 TIMEOUT_MS = 30_000
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium (apt install chromium)"),
+    NEEDS_CHROMIUM,
     pytest.mark.skipif(not all((zoo.get_spec(n).bundled_dir / "model.safetensors").is_file() for n in zoo.list_models()),
                        reason="the app's default views need every model's weights"),
 ]
@@ -41,15 +38,6 @@ TABS = {
     "Latent map": ("latent_map", None, "#map-run", "#map-right-img img"),  # right: the VAE, which has σ
     "Traverse": ("traverse", "#trv-index input", "#trv-run", "#trv-grid img"),
 }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import zoo
-from zoo.evaluate import evaluate, importance_weighted_nll
+from zoo.classifier import JUDGES, classifier_dir
+from zoo.evaluate import cycle_mse, evaluate, importance_weighted_nll, prior_sample_accuracy
 
 NAMES = zoo.list_models()
 
@@ -37,6 +38,58 @@ def test_evaluate_metrics(name):
     if spec.conditional:
         assert metrics["classifier_accuracy"] > 0.8
         assert 0.1 < metrics["label_swap_accuracy"] <= 1.0
+        assert 0.1 < metrics["prior_sample_accuracy"] <= 1.0
+        assert 0 <= metrics["cycle_mse_per_pixel"] < 0.2
+        for judge in JUDGES:  # every judge shipped for the dataset reports; the project's always is
+            suffix = "" if judge == "project" else f"_{judge}"
+            shipped = (classifier_dir(spec.dataset, judge) / "model.safetensors").is_file()
+            assert (f"label_swap_accuracy{suffix}" in metrics) == shipped
+            assert (f"prior_sample_accuracy{suffix}" in metrics) == shipped
+
+
+class TemplateCVAE(torch.nn.Module):
+    """A made-up CVAE on 4×4 images: a class is a template, the style one number (a brightness
+    added everywhere). `keeps_style=False` decodes the template alone, dropping the code."""
+
+    def __init__(self, keeps_style: bool):
+        super().__init__()
+        self.templates = torch.eye(16)[:4].reshape(4, 1, 4, 4)  # class c lights pixel c
+        self.num_classes, self.latent_dim, self.keeps_style = 4, 1, keeps_style
+        self.anchor = torch.nn.Parameter(torch.zeros(1))  # sample_prior finds the device through parameters
+
+    def encode(self, x, y):
+        return zoo.distributions.DiagonalGaussian((x - self.templates[y]).mean(dim=(1, 2, 3))[:, None], torch.ones(len(x), 1))
+
+    def decode(self, z, y):
+        return self.templates[y] + (z[:, :, None, None] if self.keeps_style else 0)
+
+    def sample_prior(self, n, generator=None):
+        return torch.randn(n, 1, generator=generator) * 0.1
+
+
+def template_classifier(x):
+    """Logits that pick the template whose pixel is brightest relative to the image's mean."""
+    return (x - x.mean(dim=(1, 2, 3), keepdim=True)).flatten(1)[:, :4]
+
+
+@torch.inference_mode()
+def test_the_swap_cycle_sees_a_dropped_style():
+    y = torch.arange(4).repeat(8)
+    x = TemplateCVAE(True).templates[y] + torch.linspace(0, 0.5, 32)[:, None, None, None]  # (32, 1, 4, 4): 32 styles
+    assert cycle_mse(TemplateCVAE(True), (x, y), "cpu") == pytest.approx(0, abs=1e-12)  # the style comes back
+    dropped = cycle_mse(TemplateCVAE(False), (x, y), "cpu")
+    assert dropped == pytest.approx(torch.linspace(0, 0.5, 32).square().mean().item(), rel=1e-5)  # it never does
+
+
+@torch.inference_mode()
+def test_prior_samples_are_judged_by_the_label_asked_for():
+    assert prior_sample_accuracy(TemplateCVAE(True), template_classifier, "cpu", per_label=50) == 1.0
+
+    class IgnoresLabel(TemplateCVAE):
+        def decode(self, z, y):
+            return super().decode(z, torch.zeros_like(y))  # always draws class 0
+
+    assert prior_sample_accuracy(IgnoresLabel(True), template_classifier, "cpu", per_label=50) == 0.25
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if zoo.get_spec(n).family == "vae"][:1])

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -21,32 +19,21 @@ import torch
 from PIL import Image
 
 import zoo
+from chromium import NEEDS_CHROMIUM
 from ui import live
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 TIMEOUT_MS = 120_000  # a loaded 2-core machine: the first load runs every tab once
 PIXEL_TOLERANCE = 2  # of 255
 TICKS = 12
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium (apt install chromium)"),
+    NEEDS_CHROMIUM,
     pytest.mark.skipif(not live.local_runtime(), reason="onnxruntime-web is not installed beside the app: npm ci --prefix web"),
     pytest.mark.skipif(not all((zoo.get_spec(n).bundled_dir / "model.safetensors").is_file() for n in zoo.list_models()
                                if not zoo.get_spec(n).study),
                        reason="the app's default views need the weights of every model in the pickers"),
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Recorder:

@@ -6,23 +6,20 @@ Playwright drives Debian's Chromium (never a downloaded one); skipped where it i
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 import zoo
+from chromium import NEEDS_CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 TIMEOUT_MS = 60_000
 SIZES = [(1280, 720), (1920, 1080)]
 TABS = ["Reconstruct", "Sample", "Interpolate", "Label swap", "Latent map", "Traverse", "Trade-off (β)"]
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed at /usr/bin/chromium (apt install chromium)"),
+    NEEDS_CHROMIUM,
     pytest.mark.skipif(not all((zoo.get_spec(n).bundled_dir / "model.safetensors").is_file() for n in zoo.list_models()),
                        reason="the app's default views need every model's weights"),
 ]
@@ -52,15 +49,6 @@ LAYOUT = """() => {
 
 
 SHOWN = "() => [...document.querySelectorAll('.tabitem img')].some(i => i.offsetParent && i.naturalWidth > 0)"  # the tab's images
-
-
-@pytest.fixture(scope="module")
-def browser():
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, app_url: str, size: tuple[int, int], query: str = ""):
