@@ -162,6 +162,29 @@ def test_the_shown_traverse_picture_is_pytorchs_decode(loaded):
     assert np.abs(shown - expected).max() <= PIXEL_TOLERANCE
 
 
+def test_sample_grids_are_decoded_ahead_at_every_temperature_step(loaded):
+    # A drag over the temperature is then a lookup; each grid is PyTorch's decode of the same draws at that step.
+    page, requests = loaded
+    page.get_by_role("tab", name="Sample").click()
+    page.wait_for_function("window.vaeZooLive.state.sample")
+    assert page.evaluate("window.vaeZooLive.state.sample.values[0]") == 1  # the steps nearest 1 come first
+    since = len(requests.urls)
+    page.wait_for_function("['0.9000', '1.1000'].every((t) => window.vaeZooLive.sampleAhead.pictures.has(t))")
+    assert requests.http(since) == []  # decoded in the page
+    state = page.evaluate("window.vaeZooLive.state.sample")
+    model = zoo.create_model(state["name"], device="cpu")
+    _, h, w = model.input_shape
+    for t in ("0.9000", "1.1000"):
+        src = page.evaluate("(t) => window.vaeZooLive.sampleAhead.pictures.get(t)", t)
+        grid = np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("L")).astype(int)
+        labels = torch.tensor(state["y"]) if state.get("y") is not None else None
+        images = model.decode(torch.tensor(state["z"]) * float(t), labels)[:, 0].numpy()  # (N, H, W)
+        for k, image in enumerate(images):
+            top, left = 2 + (k // state["columns"]) * (2 * h + 2), 2 + (k % state["columns"]) * (2 * w + 2)
+            tile = grid[top:top + 2 * h, left:left + 2 * w]
+            assert np.abs(tile - np.kron(np.round(image * 255), np.ones((2, 2)))).max() <= PIXEL_TOLERANCE, (t, k)
+
+
 @pytest.mark.parametrize("name", ["ae_conv_z2.mnist", "vae_conv_z16.fashion_mnist", "cvae_conv_z8.mnist"])
 def test_page_decodes_fixed_codes_like_pytorch(loaded, name):
     page, requests = loaded

@@ -130,7 +130,8 @@ function single(image, h, w) {
   return tiles(image, 1, h, w, 1, 0);
 }
 
-// Show `canvas` in the <img> of the Gradio image component #elemId (created if it has none yet).
+// Show `canvas` (or a data: URL already made from one) in the <img> of the Gradio image component #elemId
+// (created if it has none yet).
 function show(elemId, canvas) {
   const block = document.getElementById(elemId);
   if (!block) return;
@@ -140,26 +141,42 @@ function show(elemId, canvas) {
     img.className = "vae-live-img";
     (block.querySelector(".image-container, .empty, [data-testid='image']") || block).appendChild(img);
   }
-  img.src = canvas.toDataURL("image/png"); // a data: URL: no request
+  img.src = typeof canvas === "string" ? canvas : canvas.toDataURL("image/png"); // a data: URL: no request
   img.dataset.live = "1";
 }
 
 // ------------------------------------------------------------------------------------------
 // One decode at a time, the latest tick wins: a drag never queues stale frames
 
+// One decode at a time, the latest tick wins: a drag never queues stale frames. Work done ahead of
+// the user (background jobs) runs only when no tick is waiting, one small job at a time.
+
 let running = false;
 const pending = new Map(); // kind -> () => Promise
+const background = []; // [kind, () => Promise], first in first out
 
 function schedule(kind, job) {
   pending.set(kind, job);
   if (!running) drain();
 }
 
+function scheduleBackground(kind, job) {
+  background.push([kind, job]);
+  if (!running) drain();
+}
+
 async function drain() {
   running = true;
-  while (pending.size) {
-    const [kind, job] = pending.entries().next().value;
-    pending.delete(kind);
+  while (pending.size || background.length) {
+    let kind, job;
+    if (pending.size) {
+      [kind, job] = pending.entries().next().value;
+      pending.delete(kind);
+    } else {
+      [kind, job] = background.shift();
+      await new Promise((resolve) => setTimeout(resolve, 0)); // let a waiting input event in first
+      if (pending.size) { background.unshift([kind, job]); continue; }
+    }
     try {
       await job();
     } catch (error) {
@@ -203,13 +220,48 @@ const TABS = {
     const [, h, w] = CONFIG.models[s.name].input_shape;
     show("trv-decoded", single(await decode(s.name, [z], [s.label]), h, w));
   },
-  // Sample: the same draws at another temperature. values: [temperature]
+  // Sample: the same draws at another temperature; a step of the slider decoded ahead is a lookup. values: [temperature]
   sample: async (s, [temperature]) => {
-    const codes = s.z.map((row) => row.map((v) => v * Number(temperature)));
-    const [, h, w] = CONFIG.models[s.name].input_shape;
-    show("smp-grid", tiles(await decode(s.name, codes, s.y), codes.length, h, w, s.columns, PAD, 2));
+    const ahead = sampleAhead.state === s && sampleAhead.pictures.get(stepKey(temperature));
+    show("smp-grid", ahead || await sampleGrid(s, Number(temperature)));
   },
 };
+
+// The Sample grid at temperature t: every draw of `s` scaled by t, decoded, tiled as the server does.
+async function sampleGrid(s, t) {
+  const codes = s.z.map((row) => row.map((v) => v * t));
+  const [, h, w] = CONFIG.models[s.name].input_shape;
+  return tiles(await decode(s.name, codes, s.y), codes.length, h, w, s.columns, PAD, 2).toDataURL("image/png");
+}
+
+// A grid is dozens of images: too much to decode within a frame on a slow machine. So once new draws
+// arrive, the grid at every step of the temperature slider is decoded in the background (nearest the
+// current temperature first, never ahead of a tick); a drag over decoded steps is a lookup. A typed
+// value between steps is decoded when asked, as before.
+const sampleAhead = { state: null, pictures: new Map() };
+const stepKey = (t) => Number(t).toFixed(4);
+
+function sliderSteps(selector) {
+  const range = document.querySelector(selector);
+  if (!range) return [];
+  const [min, max, step] = ["min", "max", "step"].map((a) => Number(range.getAttribute(a)));
+  if (!(step > 0) || !(max > min)) return [];
+  return Array.from({ length: Math.round((max - min) / step) + 1 }, (_, i) => min + i * step);
+}
+
+function decodeSampleAhead(s) {
+  sampleAhead.state = s;
+  sampleAhead.pictures = new Map();
+  if (status !== "ready" || !s || !CONFIG.models[s.name]) return;
+  const current = Number(s.values?.[0] ?? 1);
+  const steps = sliderSteps("#smp-temp input[type=range]").sort((a, b) => Math.abs(a - current) - Math.abs(b - current));
+  for (const t of steps) {
+    scheduleBackground("sample-ahead", async () => {
+      if (sampleAhead.state !== s) return; // newer draws came: these are stale
+      sampleAhead.pictures.set(stepKey(t), await sampleGrid(s, t));
+    });
+  }
+}
 
 // When the user's input happened: a tick is measured from the DOM event, not from when Gradio called us.
 let lastInput = null;
@@ -253,6 +305,7 @@ function tick(kind, values) {
 
 function update(kind, value) {
   serverState[kind] = value || null;
+  if (kind === "sample") decodeSampleAhead(serverState[kind]);
   if (kind === "latent_map") return;
   // Nothing to draw yet: the server's picture already shows these values; the page takes over at the next tick.
 }
@@ -474,6 +527,7 @@ async function start() {
   try {
     await loadRuntime();
     status = "ready";
+    if (serverState.sample) decodeSampleAhead(serverState.sample); // draws that came while the runtime loaded
     const where = CONFIG.runtime.source === "local" ? "served by this app" : "from a CDN";
     say(`Live: ${names.length} models decode in your browser (onnxruntime-web ${CONFIG.runtime.version}, ${where}); sliders and the latent map make no request.`);
   } catch (error) {
@@ -496,6 +550,7 @@ window.vaeZooLive = {
   update,
   tick,
   get status() { return status; },
+  sampleAhead, // the Sample grids decoded ahead, by temperature step (for tests and bench/live.py)
   state: serverState,
   timings,
   // Load every model's sessions now (the tests and the benchmark wait for this before counting requests).
