@@ -20,6 +20,7 @@ import gradio as gr
 
 from ui import live, page
 from ui.common import Context, clear_input_errors
+from ui.fair_queue import share_fairly
 from ui.guard import RequestLimits, served_files_only
 from ui.outputs import written_atomically
 from ui.tabs import TABS
@@ -66,7 +67,7 @@ def share_concurrency(demo: gr.Blocks, limit: int = CONCURRENCY) -> None:
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, share: bool = False, mcp: bool | None = False,
            **kwargs):
-    """Queue (2 model calls at a time in all, 64 waiting) and serve, with the request size limits; with `mcp`, also as MCP tools."""
+    """Queue (2 model calls at a time in all, 64 waiting, clients in turn) and serve, with the request size limits; with `mcp`, also as MCP tools."""
     import torch
     from starlette.middleware import Middleware
 
@@ -75,6 +76,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, sh
     torch.set_num_threads(1)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     share_concurrency(demo)
+    share_fairly(demo)  # one client may not fill the line, and clients take turns
     app_kwargs = kwargs.pop("app_kwargs", {})
     app_kwargs.setdefault("middleware", []).append(Middleware(RequestLimits))
     return demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, css=page.CSS,

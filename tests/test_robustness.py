@@ -258,6 +258,45 @@ def test_every_endpoint_shares_one_concurrency_limit(served):
     assert limits == {app.CONCURRENCY} and (group is None or group.concurrency_limit == app.CONCURRENCY)
 
 
+def test_a_flood_from_one_client_neither_fills_the_queue_nor_delays_the_others(served):
+    """40 calls at once from one address, then another address's 3 small calls, one after another: the
+    flood gets at most ui.fair_queue.PER_CLIENT places in the line (the rest a clear refusal), and the
+    other client takes turns with it instead of waiting behind its backlog."""
+    import time
+
+    from ui.fair_queue import PER_CLIENT
+
+    url, _ = served
+    flood, other, lock = [], [], threading.Lock()
+    barrier = threading.Barrier(41)
+
+    def heavy():
+        with httpx.Client(timeout=300) as http:
+            barrier.wait()
+            kind, payload = call_named(http, url, "sample", model="ae_conv_z2.mnist", grid_size=16, seed=1)
+            with lock:
+                flood.append((kind, str(payload), time.perf_counter()))
+
+    threads = [threading.Thread(target=heavy) for _ in range(40)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    time.sleep(1.0)  # the flood is in line
+    with httpx.Client(timeout=300, transport=httpx.HTTPTransport(local_address="127.0.0.2")) as http:  # another address
+        for seed in range(3):
+            kind, payload = call_named(http, url, "sample", model="ae_conv_z2.mnist", grid_size=2, seed=seed)
+            assert kind == "complete", payload
+            other.append(time.perf_counter())
+    for t in threads:
+        t.join()
+    answered = sorted(at for kind, _, at in flood if kind == "complete")
+    refused = [text for kind, text, _ in flood if kind == "http 503"]
+    assert len(answered) + len(refused) == 40, [kind for kind, _, _ in flood]
+    assert refused and all("of your requests are waiting already" in text for text in refused)
+    assert len(answered) <= PER_CLIENT + 2  # in line, plus the two running when the rest arrived
+    assert max(other) < answered[len(answered) // 2], "the other client waited behind the flood's backlog"
+
+
 # --- item 11: links, cards, broken models, paths ---------------------------------------------
 
 
