@@ -29,7 +29,7 @@ from zoo.demo import ZooView
 MAX_FILE_SIZE = "5mb"  # = MAX_FILE_BYTES: uploads above this are refused by the server before any handler runs
 CONCURRENCY = 2  # model calls at once, all endpoints together: a free Space has 2 CPUs
 MODEL_CALLS = "model-calls"  # the one concurrency group of every queued event
-QUEUE_SIZE = 64
+QUEUE_SIZE = 128
 SESSIONS = 128  # sessions whose state Gradio keeps (about 0.4 MB each: its copy of the page's config); oldest out first
 
 
@@ -67,7 +67,7 @@ def share_concurrency(demo: gr.Blocks, limit: int = CONCURRENCY) -> None:
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int | None = 7860, share: bool = False, mcp: bool | None = False,
            **kwargs):
-    """Queue (2 model calls at a time in all, 64 waiting, clients in turn) and serve, with the request size limits; with `mcp`, also as MCP tools."""
+    """Queue (2 model calls at a time in all, 128 waiting, clients in turn) and serve, with the request size limits; with `mcp`, also as MCP tools."""
     import torch
     from starlette.middleware import Middleware
 

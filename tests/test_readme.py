@@ -100,7 +100,7 @@ def test_limits_stated_in_the_readme_are_the_apps():
     text = " ".join(section("The app").split())
     assert "up to 5 MB" in text and app.MAX_FILE_SIZE == "5mb"
     assert "Two requests run at a time" in text and app.CONCURRENCY == 2
-    assert "up to 64 more wait" in text and app.QUEUE_SIZE == 64
+    assert "up to 128 more wait" in text and app.QUEUE_SIZE == 128
     assert f"up to {images.MAX_PIXELS // 1_000_000} megapixels" in text
     assert f"between {images.MIN_SIDE} and {images.MAX_SIDE} pixels" in text
     accepted = re.search(r"(\d+)×(\d+) is accepted", text).groups()

@@ -259,7 +259,7 @@ def test_every_endpoint_shares_one_concurrency_limit(served):
 
 
 def test_a_flood_from_one_client_neither_fills_the_queue_nor_delays_the_others(served):
-    """40 calls at once from one address, then another address's 3 small calls, one after another: the
+    """PER_CLIENT + 16 calls at once from one address, then another address's 3 small calls, one after another: the
     flood gets at most ui.fair_queue.PER_CLIENT places in the line (the rest a clear refusal), and the
     other client takes turns with it instead of waiting behind its backlog."""
     import time
@@ -268,7 +268,8 @@ def test_a_flood_from_one_client_neither_fills_the_queue_nor_delays_the_others(s
 
     url, _ = served
     flood, other, lock = [], [], threading.Lock()
-    barrier = threading.Barrier(41)
+    calls = PER_CLIENT + 16
+    barrier = threading.Barrier(calls + 1)
 
     def heavy():
         with httpx.Client(timeout=300) as http:
@@ -277,7 +278,7 @@ def test_a_flood_from_one_client_neither_fills_the_queue_nor_delays_the_others(s
             with lock:
                 flood.append((kind, str(payload), time.perf_counter()))
 
-    threads = [threading.Thread(target=heavy) for _ in range(40)]
+    threads = [threading.Thread(target=heavy) for _ in range(calls)]
     for t in threads:
         t.start()
     barrier.wait()
@@ -291,7 +292,7 @@ def test_a_flood_from_one_client_neither_fills_the_queue_nor_delays_the_others(s
         t.join()
     answered = sorted(at for kind, _, at in flood if kind == "complete")
     refused = [text for kind, text, _ in flood if kind == "http 503"]
-    assert len(answered) + len(refused) == 40, [kind for kind, _, _ in flood]
+    assert len(answered) + len(refused) == calls, [kind for kind, _, _ in flood]
     assert refused and all("of your requests are waiting already" in text for text in refused)
     assert len(answered) <= PER_CLIENT + 2  # in line, plus the two running when the rest arrived
     assert max(other) < answered[len(answered) // 2], "the other client waited behind the flood's backlog"

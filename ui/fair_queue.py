@@ -28,7 +28,7 @@ from collections import Counter
 
 import gradio as gr
 
-PER_CLIENT = 24  # waiting events per client: a class of 30 behind one school address still gets in
+PER_CLIENT = 64  # waiting events per client: half the line, room for a class of 30 behind one school address
 REMEMBERED = 4096  # clients whose last turn is kept; beyond that, only those waiting now are remembered
 
 
