@@ -25,7 +25,7 @@ def test_evaluate_metrics(name):
         pytest.skip(f"no offline copy of {spec.dataset}: {exc}")
     metrics = evaluate(name, k=8, write_card=False, test_split=test)
     assert metrics["test_images"] == 64
-    assert 0 < metrics["recon_nats"] < 784 * math.log(2) * 2
+    assert 0 < metrics["recon_nats"] < math.prod(spec.input_shape) * math.log(2) * 2  # under 2 ln 2 nats a pixel
     assert 0 <= metrics["mse_per_pixel"] < 0.1
     assert 0 <= metrics["active_units"] <= spec.latent_dim
     if not spec.variational:
@@ -34,7 +34,7 @@ def test_evaluate_metrics(name):
         assert metrics["kl_nats"] > 0
         assert metrics["neg_elbo_nats"] == pytest.approx(metrics["recon_nats"] + metrics["kl_nats"], abs=1e-3)
         assert metrics["nll_iw_nats"] <= metrics["neg_elbo_nats"] + 1.0  # a tighter bound than the ELBO
-    if spec.conditional:
+    if spec.conditional and not zoo.get_dataset(spec.dataset).render:  # a rendered dataset has the truth, not a judge
         assert metrics["classifier_accuracy"] > 0.8
         assert 0.1 < metrics["label_swap_accuracy"] <= 1.0
 

@@ -36,12 +36,20 @@ METRICS = {
                             "the image's own label: error against the image (no judge; compare with MSE per pixel)"),
     "classifier_accuracy": ("Classifier accuracy", "the judging classifier on the real test images"),
     "classifier_accuracy_plain": ("Classifier accuracy (plain judge)", "the plain classifier on the real test images"),
-    "style_gain": ("Style gain", "1 − swap MSE / class-mean MSE, on held-out faces: 0 ignores the style, 1 draws the true glyph"),
-    "swap_mse": ("Swap MSE", "each held-out glyph's code decoded under every other label, against that face's true glyph"),
-    "class_mean_mse": ("Class-mean MSE", "the mean training image of each character against the same true glyphs"),
-    "swap_ssim": ("Swap SSIM", "SSIM (torchmetrics, 11×11 Gaussian window) of those swaps against the true glyphs"),
+    "style_gain": ("Style gain", "1 − swap MSE / class-mean MSE, against the true images (held-out faces of glyphs; test shapes "
+                   "re-rendered under every shape): 0 ignores the style, 1 draws the truth"),
+    "swap_mse": ("Swap MSE", "each held-out image's code decoded under every other label, against the true image of that label"),
+    "class_mean_mse": ("Class-mean MSE", "the mean training image of each label against the same true images"),
+    "swap_ssim": ("Swap SSIM", "SSIM (torchmetrics, 11×11 Gaussian window) of those swaps against the true images"),
     "recon_ssim": ("Reconstruction SSIM", "SSIM of plain reconstructions (own label), for scale"),
-    "style_faces": ("Held-out faces", "faces the style metrics use, a seeded choice of the test split's"),
+    "style_faces": ("Held-out sets", "faces (glyphs) or re-rendered test images (shapes) the style metrics use, a seeded "
+                    "choice of the test split's"),
+    "mig": ("MIG", "mutual information gap (disentanglement_lib's definition: 10,000 test images, 20-bin histograms of "
+            "the means), mean over the factors; 1: each factor in one dimension alone"),
+    "factor_vae_score": ("FactorVAE score", "accuracy of the majority vote from the least-varying dimension to the fixed "
+                         "factor (disentanglement_lib's: 10,000 training and 5,000 evaluation votes of 64 images, "
+                         "pruning at σ < 0.05), batches drawn from the test split's images; chance ≈ 1 / factors"),
+    "factor_vae_active_dims": ("FactorVAE active dimensions", "dimensions whose σ over the test images is ≥ 0.05"),
 }
 
 
