@@ -66,7 +66,7 @@ def interpolate(view: ZooView, name: str, a: Picked, b: Picked, path="linear", s
         ts = torch.linspace(0, 1, steps, device=xa.device)
         z = torch.stack([_lerp(za, zb, t) if path == "linear" else _slerp(za, zb, t) for t in ts])  # (T, D)
         y = None if ya is None else torch.tensor([ya if t < 0.5 else yb for t in ts.tolist()], device=xa.device)
-        frames = model.decode(z, y)[:, 0].cpu().numpy()
+        frames = view.images(model.decode(z, y))
         ends = dict(name=name, path=path, za=za.cpu().tolist(), zb=zb.cpu().tolist(), ya=ya, yb=yb)
     if gif_folder is not None and (gif is None or not Path(gif).is_file()):
         gif = str(im.save_gif(frames, gif_folder))
