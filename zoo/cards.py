@@ -156,14 +156,20 @@ def _onnx_section(spec: ModelSpec, onnx: dict | None, hub_repo: str | None) -> l
 def _body(spec: ModelSpec, training: dict, metrics: dict, hub_repo: str | None = None, onnx: dict | None = None) -> str:
     recipe = training.get("recipe") or vars(spec.recipe)
     family_text = spec.model_class().summary
+    dataset = get_dataset(spec.dataset)
+    pixels = ("RGB, each channel in [0, 1]; the reconstruction likelihood is a Bernoulli per channel and pixel, the same "
+              "convention as the grey datasets', so its nats count three values per pixel"
+              if spec.input_shape[0] == 3 else "light strokes on a dark background")
     lines = [
         f"# {spec.name}", "", spec.description, "",
         f"`{spec.name}` is {family_text}, with a {spec.latent_dim}-dimensional latent space, trained on "
-        f"**{spec.dataset}** images of shape {tuple(spec.input_shape)} in [0, 1] (light strokes on a dark background).",
+        f"**{spec.dataset}** images of shape {tuple(spec.input_shape)} in [0, 1] ({pixels}).",
         "", "## Load it", "", *_load_snippet(spec, hub_repo), "",
         *_onnx_section(spec, onnx, hub_repo),
         "## Data", "",
         f"- Dataset: {spec.dataset}" + (f" ({len(spec.label_names)} labels: {', '.join(spec.label_names)})" if spec.conditional else ""),
+        *([f"- Known factors of each image: {', '.join(dataset.factor_names)}"
+           + (f" (the label is the {dataset.label_factor})" if dataset.label_factor else "")] if dataset.render else []),
         f"- Source used for training: {training.get('data_source', 'not trained yet')}",
         "", "## Training recipe", "", "| epochs | batch size | learning rate | KL weight β | seed | device |",
         "|---|---|---|---|---|---|",
