@@ -130,3 +130,17 @@ def test_dsprites_file_is_used_only_when_its_hash_matches(tmp_path, monkeypatch,
     assert shapes.dsprites_path() == path
     assert shapes.render(shapes.factors_of([42, 43]))[:, 0, 0, 0].tolist() == [1.0, 0.0]  # its pixels
     assert "dSprites' own pixels" in shapes.source("test")
+
+
+def test_a_split_is_rendered_once_into_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(shapes, "TEST_SIZE", 6)  # a few images, not a split
+    monkeypatch.setattr(shapes, "_splits", {})
+    images, labels = shapes.load("test")
+    assert images.shape == (6, 1, 64, 64) and torch.equal(labels, shapes.split_factors("test")[:, 0])
+    assert torch.equal(images, shapes.render(shapes.split_factors("test")))
+    cached = tmp_path / "shapes" / f"coverage-test-v{shapes.BUILD_VERSION}.npy"
+    assert cached.is_file()
+    monkeypatch.setattr(shapes, "coverage", lambda *a, **k: pytest.fail("rendered again"))
+    monkeypatch.setattr(shapes, "_splits", {})
+    assert torch.equal(shapes.load("test")[0], images)  # read back from the cache

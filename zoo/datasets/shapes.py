@@ -238,13 +238,14 @@ def dataset_dir() -> Path:
 _splits: dict[tuple[str, str], np.ndarray] = {}
 
 
-def split_coverage(split: str) -> np.ndarray:
-    """(N, 64, 64) uint8 sample counts of `split`, rendered once into the cache (`coverage-<split>-v<version>.npy`)."""
+def split_coverage(split: str, rebuild: bool = False) -> np.ndarray:
+    """(N, 64, 64) uint8 sample counts of `split`, rendered once into the cache (`coverage-<split>-v<version>.npy`);
+    `rebuild` renders it again (written aside, then renamed over the old file)."""
     folder = dataset_dir()
     path = folder / f"coverage-{split}-v{BUILD_VERSION}.npy"
     with _lock:
-        if (str(path), split) not in _splits:
-            if not path.is_file():
+        if rebuild or (str(path), split) not in _splits:
+            if rebuild or not path.is_file():
                 log.info("rendering the shapes %s split into %s (once)", split, path)
                 counts = coverage(factors_of(split_indices(split))).numpy()
                 folder.mkdir(parents=True, exist_ok=True)
@@ -256,9 +257,9 @@ def split_coverage(split: str) -> np.ndarray:
 
 
 def build() -> Path:
-    """Render both splits into the cache (`python -m zoo build-dataset shapes`)."""
+    """Render both splits into the cache, from scratch (`python -m zoo build-dataset shapes`)."""
     for split in ("train", "test"):
-        split_coverage(split)
+        split_coverage(split, rebuild=True)
     return dataset_dir()
 
 

@@ -77,12 +77,12 @@ _lock = threading.RLock()
 _splits: dict[str, np.ndarray] = {}
 
 
-def split_coverage(split: str) -> np.ndarray:
-    """(N, 64, 64) uint8 sample counts of `split`'s shapes, rendered once into the cache."""
+def split_coverage(split: str, rebuild: bool = False) -> np.ndarray:
+    """(N, 64, 64) uint8 sample counts of `split`'s shapes, rendered once into the cache (again with `rebuild`)."""
     path = cache_dir() / "shapes" / f"rgb-coverage-{split}-v{grey.BUILD_VERSION}.npy"
     with _lock:
-        if str(path) not in _splits:
-            if not path.is_file():
+        if rebuild or str(path) not in _splits:
+            if rebuild or not path.is_file():
                 counts = grey.coverage(split_factors(split)[:, :5]).numpy()
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".{os.getpid()}.tmp.npy")
@@ -94,7 +94,7 @@ def split_coverage(split: str) -> np.ndarray:
 
 def build() -> Path:
     for split in ("train", "test"):
-        split_coverage(split)
+        split_coverage(split, rebuild=True)
     return cache_dir() / "shapes"
 
 
