@@ -71,3 +71,18 @@ def test_recorded_quality_meets_the_targets(name):
     for key, (op, bound) in QUALITY_TARGETS[name].items():
         value = metrics[key]
         assert (value < bound) if op == "<" else (value >= bound), f"{name}: {key} = {value}, target {op} {bound}"
+
+
+def test_recorded_shapes_sweep_rises_with_beta_up_to_a_point():
+    """Issue 12's β sweep on shapes, as `vae-zoo eval` recorded it: MIG higher at the best β than at β = 1, and
+    lower again at the largest (too much pressure to the prior drops factors); every step has a FactorVAE score."""
+    from zoo.cards import read_record
+
+    sweep = {zoo.get_spec(n).recipe.beta: read_record(zoo.get_spec(n).bundled_dir).get("metrics", {})
+             for n in ["vae_conv_z10.shapes", *zoo.list_models("betavae_conv_z10_beta*.shapes")]}
+    if not all(m.get("test_images", 0) >= 10_000 for m in sweep.values()):
+        pytest.skip("the shapes sweep is not all evaluated on its test split")
+    mig = {beta: m["mig"] for beta, m in sorted(sweep.items())}
+    best = max(mig, key=mig.get)
+    assert mig[best] > mig[1.0] and best < max(mig) and mig[max(mig)] < mig[best], mig
+    assert all(0 < m["factor_vae_score"] <= 1 for m in sweep.values())
