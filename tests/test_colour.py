@@ -54,6 +54,7 @@ def test_every_tab_takes_and_draws_colour(view, name):
     assert samples.grid.ndim == 3 and is_colour(samples.grid)
     frames = tabs.interpolate.interpolate(view, name, a, b, "linear", steps=4)
     assert frames.frames.shape == (4, 64, 64, 3) and is_colour(frames.strip)
+    assert tabs.interpolate.frame_at(frames.frames, 1.0).shape == (256, 256, 3)  # the slider's lookup
     assert Image.open(io.BytesIO(im.gif_bytes(frames.frames))).mode in ("P", "RGB")
     traversal = tabs.traverse.traverse(view, name, a)
     assert traversal.decoded.shape == (256, 256, 3) and traversal.grid.ndim == 3

@@ -74,13 +74,14 @@ def interpolate(view: ZooView, name: str, a: Picked, b: Picked, path="linear", s
 
 
 def frame_at(frames, t=0.5) -> np.ndarray:
-    """The frame nearest to t in [0, 1]: a lookup, no model call. (H, W) uint8, enlarged."""
+    """The frame nearest to t in [0, 1]: a lookup, no model call. (H, W) uint8 ((H, W, 3) in colour), enlarged."""
     t = LINK["t"].number(t)
     try:
         frames = None if frames is None else np.asarray(frames, dtype=np.float32)
     except (TypeError, ValueError):
         frames = None
-    if frames is None or frames.ndim != 3 or len(frames) == 0:
+    colour = frames is not None and frames.ndim == 4 and frames.shape[-1] == 3  # (T, H, W, 3)
+    if frames is None or (frames.ndim != 3 and not colour) or len(frames) == 0:
         raise InputError("no frames yet: run the interpolation first")
     return im.enlarge(frames[int(round(t * (len(frames) - 1)))])
 
