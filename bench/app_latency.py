@@ -1,6 +1,6 @@
 """The app's speed, as a user feels it: endpoint round trips and cold start.
 
-    python -m bench.app_latency [--repeats 30] [--starts 3] [--skip-cold-start]
+    python -m bench.app_latency [--repeats 30] [--starts 3] [--skip-cold-start] [--dataset shapes]
 
 1. Round trips through gradio_client. The app is launched once, with a twin beside each of the
    six endpoints: the same inputs and outputs, but a function that returns the answer it memoised
@@ -10,6 +10,10 @@
 2. Cold start: seconds from starting `python app.py` to the page answering HTTP 200, next to a
    bare Gradio app that imports torch and serves one Markdown block; alternated, `--starts`
    each, medians compared. Target: app <= 1.5 x bare.
+
+With `--dataset`, every endpoint is asked about that dataset's models instead of its defaults
+(the first unconditional and the first conditional model the app offers on it): e.g. the 64×64 and
+colour ones of `shapes` and `shapes_rgb`.
 
 Prints a Markdown table for BENCHMARKS.md.
 """
@@ -73,10 +77,26 @@ def add_twins(demo) -> dict[str, list[float]]:
     return handler_ms
 
 
-def round_trips(repeats: int) -> list[dict]:
+def dataset_arguments(dataset: str) -> dict[str, dict]:
+    """Each endpoint's arguments that point it at `dataset`'s models (as the app offers them)."""
+    from zoo.demo import ZooView
+
+    view = ZooView()
+    plain = view.models(dataset=dataset, conditional=False)
+    conditional = view.models(dataset=dataset, conditional=True)
+    if not plain or not conditional:
+        raise SystemExit(f"{dataset}: the app offers no unconditional and conditional model pair with weights")
+    vae, cvae = plain[0], conditional[0]
+    return {"reconstruct": dict(dataset=dataset, models=[vae]), "sample": dict(model=vae), "interpolate": dict(model=vae),
+            "swap_labels": dict(model=cvae), "latent_map": dict(dataset=dataset, left=vae, right=cvae),
+            "traverse": dict(model=vae)}
+
+
+def round_trips(repeats: int, dataset: str | None = None) -> list[dict]:
     import app
     from gradio_client import Client
 
+    fixed = dataset_arguments(dataset) if dataset else {name: {} for name in ENDPOINTS}
     demo = app.build_demo()
     handler_ms = add_twins(demo)
     port = free_port()
@@ -87,12 +107,12 @@ def round_trips(repeats: int) -> list[dict]:
         for name in ENDPOINTS:
             varied = VARIED[name]
             for i in range(3):  # warm-up: loads models, draws latent maps, fills the twin's memo
-                client.predict(api_name=f"/{name}", **({varied: i} if varied else {}))
-                client.predict(api_name=f"/{name}_twin", **({varied: i} if varied else {}))
+                client.predict(api_name=f"/{name}", **fixed[name], **({varied: i} if varied else {}))
+                client.predict(api_name=f"/{name}_twin", **fixed[name], **({varied: i} if varied else {}))
             real, twin = [], []
             handler_ms[name].clear()  # time only the timed calls, not the warm-up
             for i in range(repeats):
-                kwargs = {varied: 10 + i} if varied else {}
+                kwargs = {**fixed[name], **({varied: 10 + i} if varied else {})}
                 for endpoint, times in ((f"/{name}", real), (f"/{name}_twin", twin)):
                     start = time.perf_counter()
                     client.predict(api_name=endpoint, **kwargs)
@@ -159,13 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--starts", type=int, default=3, help="cold starts of each app")
     parser.add_argument("--skip-cold-start", action="store_true")
     parser.add_argument("--skip-round-trips", action="store_true")
+    parser.add_argument("--dataset", help="ask every endpoint about this dataset's models (e.g. shapes) instead of its defaults")
     args = parser.parse_args(argv)
 
     import torch
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
           f"threads {torch.get_num_threads()}, python {platform.python_version()}")
-    rows = [] if args.skip_round_trips else round_trips(args.repeats)
+    rows = [] if args.skip_round_trips else round_trips(args.repeats, args.dataset)
     cold = None if args.skip_cold_start else cold_starts(args.starts)
 
     print("\n| endpoint | median round trip | trivial twin | ratio (target ≤ 1.25) | the handler itself |\n|---|---|---|---|---|")

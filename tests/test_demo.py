@@ -25,6 +25,18 @@ def shown(name: str, scale: int = 4) -> int:
     return scale * zoo.get_spec(name).input_shape[-1]
 
 
+def picture(name: str, scale: int = 4) -> tuple[int, ...]:
+    """The shape of one of `name`'s pictures as the app shows it: (side, side), or (side, side, 3) in colour."""
+    side = shown(name, scale)
+    return (side, side) if zoo.get_spec(name).input_shape[0] == 1 else (side, side, 3)
+
+
+def image_shape(name: str) -> tuple[int, ...]:
+    """One of `name`'s images as the tabs hand them around: (H, W), or (H, W, 3) in colour."""
+    c, h, w = zoo.get_spec(name).input_shape
+    return (h, w) if c == 1 else (h, w, c)
+
+
 def needs_weights(name: str):
     return pytest.param(name, marks=pytest.mark.skipif(not has_weights(name), reason=f"{name} has no trained weights yet"))
 
@@ -177,7 +189,7 @@ def test_reconstruct(zd, name):
     spec = zoo.get_spec(name)
     out = tabs.reconstruct.reconstruct(zd, [name], zd.pick(spec.dataset, "example", 0))
     (image, caption), = out.gallery
-    assert image.shape == (shown(name), shown(name)) and image.dtype == np.uint8 and name in caption
+    assert image.shape == picture(name) and image.dtype == np.uint8 and name in caption
     row, = out.table
     assert row[0] == name and row[1] == spec.latent_dim and row[4] == pytest.approx(row[2] + row[3], abs=0.02)
     assert out.posterior.ndim == 3
@@ -190,7 +202,8 @@ def test_sample(zd, name):
     spec = zoo.get_spec(name)
     out = tabs.sample.sample(zd, name, grid_size=3, seed=1, temperature=0.8)
     rows = len(spec.label_names) if spec.conditional else 3
-    assert out.grid.shape == (rows * (shown(name, 2) + 2) + 2, 3 * (shown(name, 2) + 2) + 2)
+    assert out.grid.shape[:2] == (rows * (shown(name, 2) + 2) + 2, 3 * (shown(name, 2) + 2) + 2)
+    assert out.grid.shape[2:] == picture(name)[2:]  # colour models draw in colour
     assert (out.manifold is not None) == (spec.latent_dim == 2)
     assert np.array_equal(out.grid, tabs.sample.sample(zd, name, grid_size=3, seed=1, temperature=0.8).grid)
     assert not np.array_equal(out.grid, tabs.sample.sample(zd, name, grid_size=3, seed=2, temperature=0.8).grid)
@@ -211,7 +224,7 @@ def test_interpolate_computes_frames_once_per_pair(zd, name, path, monkeypatch):
     spec = zoo.get_spec(name)
     a, b = zd.pick(spec.dataset, "example", 0), zd.pick(spec.dataset, "example", 1)
     out = tabs.interpolate.interpolate(zd, name, a, b, path, steps=5)
-    assert out.frames.shape == (5, *zoo.get_spec(name).input_shape[1:])
+    assert out.frames.shape == (5, *image_shape(name))
     assert out.strip.shape[1] == 5 * (shown(name, 2) + 2) + 2
     model = zd.model(name)
     monkeypatch.setattr(model, "decode", lambda *args, **kw: pytest.fail("frames recomputed for an unchanged pair"))
@@ -241,9 +254,9 @@ def test_swap_labels_decodes_one_style_under_every_label(zd, name):
     a, b = zd.pick(spec.dataset, "example", 0), zd.pick(spec.dataset, "example", 7)
     out = tabs.swap_labels.swap_labels(zd, name, a, b=b)
     assert [caption for _, caption in out.row] == spec.label_names
-    assert out.swapped.shape == tuple(4 * side for side in spec.input_shape[1:])  # shown 4× larger
-    assert np.array_equal(out.swapped, out.row[7][0])  # B's label is 7: the same picture
-    assert spec.label_names[7] in out.caption
+    assert out.swapped.shape == picture(name)  # shown 4× larger
+    assert np.array_equal(out.swapped, out.row[b.label][0])  # B's own label (7 % classes): the same picture
+    assert spec.label_names[b.label] in out.caption
 
 
 @pytest.mark.parametrize("name", [n for n in MODELS if not zoo.get_spec(n).conditional][:1])
@@ -271,7 +284,7 @@ def test_latent_map_and_clicking_it(zd, name):
     assert lmap.projected == (zoo.get_spec(name).latent_dim != 2)
     centre = lmap.frame.left + lmap.frame.side / 2
     out = tabs.latent_map.decode_point(zd, name, centre, centre)
-    assert out.image.shape == (shown(name), shown(name)) and out.code.shape == (zoo.get_spec(name).latent_dim,)
+    assert out.image.shape == picture(name) and out.code.shape == (zoo.get_spec(name).latent_dim,)
     u, v = lmap.frame.to_latent(*lmap.frame.to_pixel(np.float64(1.5), np.float64(-0.5)))
     assert (u, v) == pytest.approx((1.5, -0.5))
     with pytest.raises(ValueError, match="outside the plot"):
@@ -290,7 +303,7 @@ def test_traverse_orders_dimensions_by_activity(zd, name):
     assert all(s.minimum <= s.value <= s.maximum for s in sliders)
     at_mean = tabs.traverse.traverse_decode(zd, out.state, [s.value for s in sliders])
     moved = tabs.traverse.traverse_decode(zd, out.state, [sliders[0].maximum] + [s.value for s in sliders[1:]])
-    assert at_mean.shape == (shown(name), shown(name)) and not np.array_equal(at_mean, moved)
+    assert at_mean.shape == picture(name) and not np.array_equal(at_mean, moved)
 
 
 def test_traverse_decode_needs_an_encoded_input(zd):

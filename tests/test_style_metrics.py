@@ -123,3 +123,48 @@ def test_label_swap_accuracy_reads_every_batch_of_the_split():
 
     images, labels = torch.rand(7, 1, 2, 2), torch.arange(7) % 4
     assert label_swap_accuracy(Swapper(), lambda x: x.flatten(1), (images, labels), "cpu", batch_size=3) == 1.0
+
+
+def bar_dataset() -> Dataset:
+    """A rendered dataset: factor (label, position); the label sets a bar's rows, the position its columns."""
+
+    def render(factors):
+        images = torch.zeros(len(factors), 1, 16, 16)
+        for image, (label, position) in zip(images, factors.tolist()):
+            image[0, 2 + 4 * label: 5 + 4 * label, position: position + 3] = 1.0
+        return images
+
+    grid = torch.cartesian_prod(torch.arange(3), torch.arange(12))  # (36, 2)
+    splits = {"train": grid[::2], "test": grid[1::2]}
+    return Dataset(name="bars", input_shape=(1, 16, 16), label_names=("top", "middle", "bottom"), description="bars",
+                   framing=Framing(box=12, centring="box"), loader=lambda split: (render(splits[split]), splits[split][:, 0]),
+                   factor_names=("shape", "position"), factor_loader=lambda split: splits[split], render=render,
+                   label_factor="shape")
+
+
+class BarOracle(torch.nn.Module):
+    """Reads the bar's position off the image and renders it under the asked label."""
+
+    def __init__(self, dataset):
+        super().__init__()
+        self.dataset = dataset
+
+    def encode(self, x, y):
+        return SimpleNamespace(mean=x.sum(dim=(1, 2)).argmax(1, keepdim=True).float())  # (B, 1): the first inked column
+
+    def decode(self, z, y):
+        return self.dataset.render(torch.stack([y, z[:, 0].long()], dim=1))
+
+
+def test_a_rendered_dataset_scores_swaps_against_its_true_renderings():
+    from zoo.evaluate import rendered_swap_metrics
+
+    dataset = bar_dataset()
+    truth = rendered_swap_metrics(BarOracle(dataset), dataset, count=10)
+    assert truth["style_faces"] == 10 and truth["swap_mse"] == 0 and truth["style_gain"] == pytest.approx(1.0)
+    means = class_means(*dataset.load("train"), 3)
+    ignorant = rendered_swap_metrics(ClassMeanModel(means), dataset, count=10)
+    assert ignorant["style_gain"] == pytest.approx(0.0, abs=1e-6)
+    wrong_place = SimpleNamespace(encode=BarOracle(dataset).encode,
+                                  decode=lambda z, y: BarOracle(dataset).decode((z + 3).clamp(max=11), y))
+    assert rendered_swap_metrics(wrong_place, dataset, count=10)["style_gain"] < 0.5  # the style (position) missed

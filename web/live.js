@@ -100,8 +100,10 @@ function toUint8(p) {
   return Math.floor(Math.min(1, Math.max(0, p)) * 255 + 0.5); // images.to_uint8
 }
 
-// images: Float32Array (N*H*W) -> a canvas of the tiles in rows of `columns` (columns 1, pad 0: one tile)
+// images: Float32Array (N*C*H*W), C = 1 (grey) or 3 (colour, planar as the decoder gives it) -> a canvas of
+// the tiles in rows of `columns` (columns 1, pad 0: one tile)
 function tiles(images, n, h, w, columns, pad = PAD, scale = SCALE) {
+  const c = Math.max(1, Math.round(images.length / (n * h * w)));
   const rows = Math.max(1, Math.ceil(n / columns));
   const tile = w * scale;
   const canvas = document.createElement("canvas");
@@ -116,9 +118,9 @@ function tiles(images, n, h, w, columns, pad = PAD, scale = SCALE) {
     const left = pad + (k % columns) * (tile + pad);
     for (let y = 0; y < h * scale; y++) {
       for (let x = 0; x < tile; x++) {
-        const v = toUint8(images[k * h * w + Math.floor(y / scale) * w + Math.floor(x / scale)]);
+        const p = Math.floor(y / scale) * w + Math.floor(x / scale);
         const o = ((top + y) * canvas.width + left + x) * 4;
-        out.data[o] = out.data[o + 1] = out.data[o + 2] = v;
+        for (let ch = 0; ch < 3; ch++) out.data[o + ch] = toUint8(images[(k * c + (c === 3 ? ch : 0)) * h * w + p]);
       }
     }
   }
@@ -443,6 +445,8 @@ const draw = {
       for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) moved[((y + dy + h) % h) * w + ((x + dx + w) % w)] = out[y * w + x];
       out = moved;
     }
+    const channels = model.input_shape[0];  // a colour model reads the drawing grey in every channel (images.as_input)
+    if (channels > 1) { const painted = new Float32Array(channels * h * w); for (let ch = 0; ch < channels; ch++) painted.set(out, ch * h * w); out = painted; }
     return out;
   },
   watch() {

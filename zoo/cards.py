@@ -36,12 +36,20 @@ METRICS = {
                             "the image's own label: error against the image (no judge; compare with MSE per pixel)"),
     "classifier_accuracy": ("Classifier accuracy", "the judging classifier on the real test images"),
     "classifier_accuracy_plain": ("Classifier accuracy (plain judge)", "the plain classifier on the real test images"),
-    "style_gain": ("Style gain", "1 − swap MSE / class-mean MSE, on held-out faces: 0 ignores the style, 1 draws the true glyph"),
-    "swap_mse": ("Swap MSE", "each held-out glyph's code decoded under every other label, against that face's true glyph"),
-    "class_mean_mse": ("Class-mean MSE", "the mean training image of each character against the same true glyphs"),
-    "swap_ssim": ("Swap SSIM", "SSIM (torchmetrics, 11×11 Gaussian window) of those swaps against the true glyphs"),
+    "style_gain": ("Style gain", "1 − swap MSE / class-mean MSE, against the true images (held-out faces of glyphs; test shapes "
+                   "re-rendered under every shape): 0 ignores the style, 1 draws the truth"),
+    "swap_mse": ("Swap MSE", "each held-out image's code decoded under every other label, against the true image of that label"),
+    "class_mean_mse": ("Class-mean MSE", "the mean training image of each label against the same true images"),
+    "swap_ssim": ("Swap SSIM", "SSIM (torchmetrics, 11×11 Gaussian window) of those swaps against the true images"),
     "recon_ssim": ("Reconstruction SSIM", "SSIM of plain reconstructions (own label), for scale"),
-    "style_faces": ("Held-out faces", "faces the style metrics use, a seeded choice of the test split's"),
+    "style_faces": ("Held-out sets", "faces (glyphs) or re-rendered test images (shapes) the style metrics use, a seeded "
+                    "choice of the test split's"),
+    "mig": ("MIG", "mutual information gap (disentanglement_lib's definition: 10,000 test images, 20-bin histograms of "
+            "the means), mean over the factors; 1: each factor in one dimension alone"),
+    "factor_vae_score": ("FactorVAE score", "accuracy of the majority vote from the least-varying dimension to the fixed "
+                         "factor (disentanglement_lib's: 10,000 training and 5,000 evaluation votes of 64 images, "
+                         "pruning at σ < 0.05), batches drawn from the test split's images; chance ≈ 1 / factors"),
+    "factor_vae_active_dims": ("FactorVAE active dimensions", "dimensions whose σ over the test images is ≥ 0.05"),
 }
 
 
@@ -148,14 +156,20 @@ def _onnx_section(spec: ModelSpec, onnx: dict | None, hub_repo: str | None) -> l
 def _body(spec: ModelSpec, training: dict, metrics: dict, hub_repo: str | None = None, onnx: dict | None = None) -> str:
     recipe = training.get("recipe") or vars(spec.recipe)
     family_text = spec.model_class().summary
+    dataset = get_dataset(spec.dataset)
+    pixels = ("RGB, each channel in [0, 1]; the reconstruction likelihood is a Bernoulli per channel and pixel, the same "
+              "convention as the grey datasets', so its nats count three values per pixel"
+              if spec.input_shape[0] == 3 else "light strokes on a dark background")
     lines = [
         f"# {spec.name}", "", spec.description, "",
         f"`{spec.name}` is {family_text}, with a {spec.latent_dim}-dimensional latent space, trained on "
-        f"**{spec.dataset}** images of shape {tuple(spec.input_shape)} in [0, 1] (light strokes on a dark background).",
+        f"**{spec.dataset}** images of shape {tuple(spec.input_shape)} in [0, 1] ({pixels}).",
         "", "## Load it", "", *_load_snippet(spec, hub_repo), "",
         *_onnx_section(spec, onnx, hub_repo),
         "## Data", "",
         f"- Dataset: {spec.dataset}" + (f" ({len(spec.label_names)} labels: {', '.join(spec.label_names)})" if spec.conditional else ""),
+        *([f"- Known factors of each image: {', '.join(dataset.factor_names)}"
+           + (f" (the label is the {dataset.label_factor})" if dataset.label_factor else "")] if dataset.render else []),
         f"- Source used for training: {training.get('data_source', 'not trained yet')}",
         "", "## Training recipe", "", "| epochs | batch size | learning rate | KL weight β | seed | device |",
         "|---|---|---|---|---|---|",

@@ -12,7 +12,12 @@ Metrics (nats per image, Bernoulli likelihood on grey [0, 1] pixels, no binarisa
   - cycle_mse_per_pixel, a style measure with no judge: swap x to label t, encode that under t,
     decode under x's own label, and compare with x (next to mse_per_pixel, the plain reconstruction's);
   - on a dataset whose images come in complete sets per face (glyphs), the swaps against the true
-    glyphs (zoo/style_metrics.py: style gain, swap MSE and SSIM next to the reconstructions' SSIM).
+    glyphs (zoo/style_metrics.py: style gain, swap MSE and SSIM next to the reconstructions' SSIM);
+  - on a rendered dataset whose label is one of its factors (shapes), the same against the true
+    renderings: seeded test images re-rendered under every label, the other factors kept.
+And on a rendered dataset with known factors (shapes, shapes_rgb), for every family: MIG and the
+FactorVAE score (zoo/disentanglement.py, disentanglement_lib's definitions) and, for each latent
+dimension, the factor it carries most (`dimension_factors`, which the app's Traverse tab shows).
 """
 
 from __future__ import annotations
@@ -37,11 +42,12 @@ ACTIVE_UNIT_THRESHOLD = 0.01
 @torch.inference_mode()
 def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batch_size: int = 250,
              write_card: bool = True, test_split: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0,
-             test_source: str | None = None, style_faces: int = 24) -> dict:
+             test_source: str | None = None, style_faces: int = 24, swap_sets: int = 1000) -> dict:
     """Measure `name` on its test split. `k` importance samples for the NLL; `limit` caps images.
 
     `test_split` (images, labels) replaces the dataset's test split, `test_source` says where it came from.
-    `style_faces`: how many held-out faces (seeded) the style metrics of a face dataset use."""
+    `style_faces`: how many held-out faces (seeded) the style metrics of a face dataset use; `swap_sets`:
+    how many test images (seeded) a rendered dataset's true label swaps re-render under every label."""
     own_test_split = test_split is None
     spec = get_spec(name)
     model = create_model(name, device=device)
@@ -90,7 +96,8 @@ def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batc
             try:
                 classifier = load_classifier(spec.dataset, device=dev, judge=judge)
             except FileNotFoundError:
-                if judge == "project":
+                # A rendered dataset has the truth itself (the true label swap below): no judge is needed.
+                if judge == "project" and not (dataset.render is not None and dataset.label_factor):
                     raise
                 log.info("no %s classifier for %s: its accuracies are left out", judge, spec.dataset)
                 continue
@@ -100,6 +107,13 @@ def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batc
         metrics["cycle_mse_per_pixel"] = cycle_mse(model, subset, dev, batch_size)
         if own_test_split and "face" in dataset.factor_names:
             metrics.update(style_metrics_of(model, dataset, style_faces, seed, dev))
+        elif own_test_split and dataset.render is not None and dataset.label_factor:
+            metrics.update(rendered_swap_metrics(model, dataset, swap_sets, seed, dev))
+    if own_test_split and dataset.render is not None and dataset.factor_names:
+        from .disentanglement import disentanglement_metrics
+
+        factors = dataset.factors("test")[:n].numpy()
+        metrics.update(disentanglement_metrics(codes.numpy(), factors, dataset.factor_names, seed=seed))
     metrics = {key: (round(v, 5) if isinstance(v, float) else v) for key, v in metrics.items() if v is not None}
     if write_card:
         cards.write_card(spec, location.folder, metrics=metrics)
@@ -123,6 +137,23 @@ def style_metrics_of(model, dataset, max_faces: int, seed: int = 0, device="cpu"
             sets.append(images[rows[order]])
     train_images, train_labels = dataset.load("train")
     result = style_swap_metrics(model, torch.stack(sets), class_means(train_images, train_labels, dataset.num_classes), device)
+    return result | {"style_faces_seed": seed}
+
+
+def rendered_swap_metrics(model, dataset, count: int, seed: int = 0, device="cpu") -> dict:
+    """The style metrics (zoo/style_metrics.py) against the truth a renderer draws: `count` seeded test
+    images, each rendered under every label with its other factors kept (its scale, orientation,
+    position and colours for shapes), as a face of glyphs is drawn in every character."""
+    from .style_metrics import class_means, style_swap_metrics
+
+    factors = dataset.factors("test")
+    chosen = torch.randperm(len(factors), generator=torch.Generator().manual_seed(seed))[:count].sort().values
+    column = dataset.factor_names.index(dataset.label_factor)
+    every_label = factors[chosen].repeat_interleave(dataset.num_classes, dim=0)  # (count * K, F)
+    every_label[:, column] = torch.arange(dataset.num_classes).repeat(len(chosen))
+    sets = dataset.render(every_label).view(len(chosen), dataset.num_classes, *dataset.input_shape)
+    train_images, train_labels = dataset.load("train")
+    result = style_swap_metrics(model, sets, class_means(train_images, train_labels, dataset.num_classes), device)
     return result | {"style_faces_seed": seed}
 
 

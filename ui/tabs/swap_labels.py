@@ -38,7 +38,8 @@ def build(ctx: Context) -> TabUI:
                 swapped = gr.Image(label="A's style, B's label", format="png", interactive=False, height=200, width=200,
                                    elem_classes="pixelated", elem_id="swp-swapped")
                 caption = gr.Markdown(elem_id="swp-caption")
-                truth = gr.Gallery(label="the true glyphs of A's face (a test example of a face dataset)", columns=8, height=320,
+                truth = gr.Gallery(label="the truth: A's face's true glyphs (glyphs), or A drawn under every shape by the "
+                                         "dataset's renderer, its scale, orientation, position kept (shapes)", columns=8, height=320,
                                    object_fit="contain", format="png", visible=False, elem_classes="pixelated", elem_id="swp-truth")
                 with gr.Row():
                     text = gr.Textbox(value="Hello World", label="write in A's style (characters that are labels; Enter for a new line)",
@@ -82,7 +83,7 @@ def build(ctx: Context) -> TabUI:
     def show_truth(model, a_source, a_index, a_upload, a_sketch):
         try:
             pa = view.pick(view.spec(model).dataset, a_source, a_index, a_upload, a_sketch)
-            glyphs = compute.true_glyph_gallery(view, model, pa)
+            glyphs = compute.true_gallery(view, model, pa)
         except InputError:  # swap_labels has said what is wrong with the input
             glyphs = None
         return gr.Gallery(glyphs, visible=glyphs is not None)

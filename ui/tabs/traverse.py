@@ -40,7 +40,9 @@ def build(ctx: Context) -> TabUI:
                     grid = gr.Image(label="each row: one dimension swept across its range (most active first)", format="png",
                                     interactive=False, elem_classes="pixelated", elem_id="trv-grid")
                 gr.Markdown("Sliders: latent dimensions ordered by their mean KL over the test examples "
-                            "(by the variance of μ for models without σ); active units first.")
+                            "(by the variance of μ for models without σ); active units first. On a dataset with known "
+                            "factors (shapes), a slider also names the factor its dimension carries most (by mutual "
+                            "information over the test split, measured by `vae-zoo eval`).")
                 with gr.Accordion("the dimensions as data (the endpoint's JSON output)", open=False):
                     dims = gr.JSON(label="dimensions, most active first (μ of this input, slider range)", elem_id="trv-dims")
                 with gr.Row():

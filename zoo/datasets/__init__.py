@@ -71,6 +71,7 @@ class Dataset:
     factor_names: tuple[str, ...] = ()  # the generative factors, when known (a rendered dataset)
     factor_loader: Callable[[str], Tensor] | None = None  # split -> (N, len(factor_names)) int64
     render: Callable[[Tensor], Tensor] | None = None  # factors (N, F) int64 -> images (N, C, H, W); None if not rendered
+    label_factor: str = ""  # the factor that is the label (shapes: "shape"), so a label swap can be rendered true
     hub_id: str = ""  # the dataset's id on the Hugging Face Hub, for model cards' metadata
     build: Callable[[], object] | None = None  # renders the dataset into its cache (`python -m zoo build-dataset NAME`)
     defined_at: str = field(default="", compare=False)  # "file:line" of the registration, for error messages
@@ -88,6 +89,8 @@ class Dataset:
             raise ValueError(f"{self.name}: framing box {self.framing.box} is larger than the image {self.input_shape[1:]}")
         if self.factor_names and self.factor_loader is None:
             raise ValueError(f"{self.name}: factor_names are given, so factor_loader must be too")
+        if self.label_factor and self.label_factor not in self.factor_names:
+            raise ValueError(f"{self.name}: label_factor {self.label_factor!r} is not one of the factor_names {self.factor_names}")
 
     @property
     def num_classes(self) -> int:

@@ -1,6 +1,6 @@
 """The test-set examples the app shows: a few hundred images per dataset, shipped in the repository.
 
-`export_examples` writes `assets/examples/<dataset>.safetensors` (`images`: uint8 (N, H, W),
+`export_examples` writes `assets/examples/<dataset>.safetensors` (`images`: uint8 (N, H, W), or (N, H, W, 3) in colour,
 `labels`: int64 (N,)) from the dataset's test split, once, so the app never downloads a dataset.
 The examples are balanced across classes and interleaved, so example i has label i % num_classes
 for the first few hundred: index 3 of MNIST is a 3, index 7 of Fashion-MNIST a sneaker.
@@ -23,8 +23,9 @@ EXPORT_SEED = 0  # which test images are picked; changing it changes every share
 @dataclass(frozen=True)
 class Examples:
     dataset: str
-    images: np.ndarray  # (N, H, W) float32 in [0, 1], light strokes on dark
+    images: np.ndarray  # (N, H, W) float32 in [0, 1], light strokes on dark; (N, H, W, 3) for a colour dataset
     labels: np.ndarray  # (N,) int64
+    factors: np.ndarray | None = None  # (N, F) int64, for a rendered dataset (its `factor_names`), else None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -50,10 +51,15 @@ def export_examples(dataset: str, per_class: int = 80, folder: Path | None = Non
         order = _whole_faces(info.factors("test")[:, info.factor_names.index("face")].numpy(), labels, per_class, rng)
     else:
         order = _per_class(dataset, labels, per_class, rng)
-    images = (test_images[order, 0] * 255).round().to(torch.uint8)  # (N, H, W)
+    chosen = test_images[order]  # (N, C, H, W)
+    chosen = chosen[:, 0] if chosen.shape[1] == 1 else chosen.permute(0, 2, 3, 1)  # (N, H, W) or (N, H, W, 3)
+    images = (chosen * 255).round().to(torch.uint8)
     path = examples_path(dataset, folder)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({"images": images.contiguous(), "labels": test_labels[order].contiguous()}, str(path),
+    tensors = {"images": images.contiguous(), "labels": test_labels[order].contiguous()}
+    if info.render is not None and info.factor_names:  # a rendered dataset: each example's factors, to render its truth
+        tensors["factors"] = info.factors("test")[torch.as_tensor(order)].contiguous()
+    save_file(tensors, str(path),
               metadata={"dataset": dataset, "source": info.source("test"), "seed": str(EXPORT_SEED), "per_class": str(per_class)})
     return path
 
@@ -94,5 +100,8 @@ def load_examples(dataset: str, folder: Path | None = None) -> Examples:
             images.setflags(write=False)
             labels = tensors["labels"].astype(np.int64)
             labels.setflags(write=False)
-            _cache[key] = Examples(dataset, images, labels)
+            factors = tensors["factors"].astype(np.int64) if "factors" in tensors else None
+            if factors is not None:
+                factors.setflags(write=False)
+            _cache[key] = Examples(dataset, images, labels, factors)
         return _cache[key]

@@ -3,7 +3,9 @@ datasets, and drawing the tiles the tabs show (grids, strips, the label-swap gri
 (latent maps, posteriors) are drawn with matplotlib in `plots.py`.
 
 Everything here is numpy and PIL; nothing imports torch or a UI library. Images the models read
-are float32 (H, W) in [0, 1] of their dataset's input shape, light strokes on a dark background, as in MNIST.
+are float32 (H, W) in [0, 1] of their dataset's input shape, light strokes on a dark background, as in
+MNIST; a colour dataset's (shapes_rgb) are (H, W, 3), channels last, and every drawing function here
+takes either. Uploads and drawings are read grey (`as_input` paints them for a colour dataset).
 """
 
 from __future__ import annotations
@@ -205,21 +207,29 @@ def prepare(grey: np.ndarray, dataset: str) -> np.ndarray:
 # Drawing
 
 
+def as_input(grey: np.ndarray, dataset: str) -> np.ndarray:
+    """A prepared grey (H, W) image as `dataset`'s models read it: itself, or for a colour dataset the
+    same grey in every channel (H, W, 3), a white object on black."""
+    channels = get_dataset(dataset).input_shape[0]
+    return grey if channels == 1 else np.repeat(np.asarray(grey, dtype=np.float32)[:, :, None], channels, axis=2)
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
     return (np.clip(np.nan_to_num(image, nan=0.0), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def enlarge(image: np.ndarray, scale: int = SCALE) -> np.ndarray:
-    """(H, W) float in [0, 1] -> (H*scale, W*scale) uint8, nearest-neighbour."""
-    return np.kron(to_uint8(image), np.ones((scale, scale), dtype=np.uint8))
+    """(H, W) or (H, W, 3) float in [0, 1] -> (H*scale, W*scale[, 3]) uint8, nearest-neighbour."""
+    return np.repeat(np.repeat(to_uint8(image), scale, axis=0), scale, axis=1)
 
 
 def grid(images: np.ndarray, columns: int, pad: int = 2, scale: int = SCALE) -> np.ndarray:
-    """(N, H, W) float -> one uint8 image of the tiles in rows of `columns`, on a grey gutter."""
+    """(N, H, W) or (N, H, W, 3) float -> one uint8 image of the tiles in rows of `columns`, on a grey gutter."""
     n = len(images)
     rows = max(1, math.ceil(n / columns))
-    tile = images.shape[-1] * scale
-    out = np.full((rows * (tile + pad) + pad, columns * (tile + pad) + pad), 96, dtype=np.uint8)
+    tile = images.shape[2] * scale
+    colour = images.shape[3:]  # () or (3,)
+    out = np.full((rows * (tile + pad) + pad, columns * (tile + pad) + pad, *colour), 96, dtype=np.uint8)
     for i, image in enumerate(images):
         r, c = divmod(i, columns)
         out[pad + r * (tile + pad): pad + r * (tile + pad) + tile, pad + c * (tile + pad): pad + c * (tile + pad) + tile] = enlarge(image, scale)
@@ -243,10 +253,10 @@ def font(size: int = 12) -> ImageFont.ImageFont:
 
 def analogy_grid(originals: np.ndarray, decoded: np.ndarray, label_names: list[str], scale: int = 2, pad: int = 3) -> np.ndarray:
     """The CVAE picture: row r is originals[r] (left, after a gap) then its style decoded under
-    every label. originals: (R, H, W); decoded: (R, K, H, W). Label names head the columns. RGB uint8."""
+    every label. originals: (R, H, W[, 3]); decoded: (R, K, H, W[, 3]). Label names head the columns. RGB uint8."""
     f = font(10)
     rows, k = decoded.shape[:2]
-    tile = decoded.shape[-1] * scale
+    tile = decoded.shape[3] * scale
     header = 16
     gap = 10
     width = pad + (tile + pad) * (k + 1) + gap
@@ -266,7 +276,7 @@ def analogy_grid(originals: np.ndarray, decoded: np.ndarray, label_names: list[s
 
 
 def gif_bytes(frames: np.ndarray, duration_ms: int = 80, scale: int = SCALE) -> bytes:
-    """(T, H, W) float frames -> an animated GIF that plays forward then back, looping."""
+    """(T, H, W[, 3]) float frames -> an animated GIF that plays forward then back, looping."""
     tiles = [Image.fromarray(enlarge(f, scale)) for f in frames]
     tiles = tiles + tiles[-2:0:-1]
     buffer = io.BytesIO()

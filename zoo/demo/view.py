@@ -222,8 +222,8 @@ class ZooView:
         if source == "upload":
             if upload is None:
                 raise InputError("no image uploaded: upload one, or pick an example")
-            return Picked(im.prepare(im.read_upload(upload), dataset), None, "upload", dataset)
-        return Picked(im.prepare(im.read_sketch(sketch), dataset), None, "drawing", dataset)
+            return Picked(im.as_input(im.prepare(im.read_upload(upload), dataset), dataset), None, "upload", dataset)
+        return Picked(im.as_input(im.prepare(im.read_sketch(sketch), dataset), dataset), None, "drawing", dataset)
 
     def label_for(self, name: str, picked: Picked, label=AUTO) -> int | None:
         """The label a conditional model encodes `picked` with: the one asked for, else the example's
@@ -252,9 +252,21 @@ class ZooView:
 
     @staticmethod
     def tensor(image: np.ndarray, model) -> torch.Tensor:
-        """One grey (H, W) image -> (1, 1, H, W) on the model's device."""
+        """One grey (H, W) or colour (H, W, 3) image -> (1, C, H, W) on the model's device."""
+        return ZooView.batch(np.asarray(image)[None], model)
+
+    @staticmethod
+    def batch(images: np.ndarray, model) -> torch.Tensor:
+        """Grey (N, H, W) or colour (N, H, W, 3) images -> (N, C, H, W) float32 on the model's device."""
         device = next(model.parameters()).device
-        return torch.as_tensor(np.asarray(image, dtype=np.float32), device=device)[None, None]
+        x = torch.as_tensor(np.array(images, dtype=np.float32), device=device)  # a copy: examples are read-only
+        return x[:, None] if x.ndim == 3 else x.permute(0, 3, 1, 2).contiguous()  # channels first
+
+    @staticmethod
+    def images(x: torch.Tensor) -> np.ndarray:
+        """Decoded (N, C, H, W) -> numpy (N, H, W) for grey, (N, H, W, 3) for colour: what images.py draws."""
+        x = x.detach().float().cpu()
+        return (x[:, 0] if x.shape[1] == 1 else x.permute(0, 2, 3, 1)).numpy()
 
     @staticmethod
     def labels(y: int | None, n: int, model) -> torch.Tensor | None:
@@ -276,7 +288,7 @@ class ZooView:
         device = next(model.parameters()).device
         means, stds = [], []
         for start in range(0, len(ex), 400):
-            x = torch.tensor(ex.images[start: start + 400], device=device)[:, None]  # (B, 1, H, W)
+            x = self.batch(ex.images[start: start + 400], model)  # (B, C, H, W)
             y = torch.tensor(ex.labels[start: start + 400], device=device) if spec.conditional else None
             posterior = model.encode(x, y)
             means.append(posterior.mean.cpu().numpy())

@@ -66,7 +66,7 @@ def interpolate(view: ZooView, name: str, a: Picked, b: Picked, path="linear", s
         ts = torch.linspace(0, 1, steps, device=xa.device)
         z = torch.stack([_lerp(za, zb, t) if path == "linear" else _slerp(za, zb, t) for t in ts])  # (T, D)
         y = None if ya is None else torch.tensor([ya if t < 0.5 else yb for t in ts.tolist()], device=xa.device)
-        frames = model.decode(z, y)[:, 0].cpu().numpy()
+        frames = view.images(model.decode(z, y))
         ends = dict(name=name, path=path, za=za.cpu().tolist(), zb=zb.cpu().tolist(), ya=ya, yb=yb)
     if gif_folder is not None and (gif is None or not Path(gif).is_file()):
         gif = str(im.save_gif(frames, gif_folder))
@@ -74,13 +74,14 @@ def interpolate(view: ZooView, name: str, a: Picked, b: Picked, path="linear", s
 
 
 def frame_at(frames, t=0.5) -> np.ndarray:
-    """The frame nearest to t in [0, 1]: a lookup, no model call. (H, W) uint8, enlarged."""
+    """The frame nearest to t in [0, 1]: a lookup, no model call. (H, W) uint8 ((H, W, 3) in colour), enlarged."""
     t = LINK["t"].number(t)
     try:
         frames = None if frames is None else np.asarray(frames, dtype=np.float32)
     except (TypeError, ValueError):
         frames = None
-    if frames is None or frames.ndim != 3 or len(frames) == 0:
+    colour = frames is not None and frames.ndim == 4 and frames.shape[-1] == 3  # (T, H, W, 3)
+    if frames is None or (frames.ndim != 3 and not colour) or len(frames) == 0:
         raise InputError("no frames yet: run the interpolation first")
     return im.enlarge(frames[int(round(t * (len(frames) - 1)))])
 

@@ -231,7 +231,7 @@ def _overlays(view: ZooView, name: str, flat: Plane, options: MapOptions) -> tup
         ex = view.examples(spec.dataset)
         posteriors = []
         for index in (options.a, options.b):
-            x = torch.tensor(ex.images[index], device=next(model.parameters()).device)[None, None]
+            x = view.tensor(ex.images[index], model)
             y = view.labels(int(ex.labels[index]), 1, model) if spec.conditional else None
             posteriors.append(model.encode(x, y))
         if options.path:
@@ -282,7 +282,7 @@ def decode_point(view: ZooView, name: str, x, y, ellipses: bool = False, extent:
     image = model.decode(torch.as_tensor(z, dtype=torch.float32, device=device)[None], view.labels(label, 1, model))
     where = f"({u:.2f}, {v:.2f})" + (" in the PCA plane" if lmap.projected else "")
     caption = f"{name} decoded at {where}" + (f", label {spec.label_names[label]}" if label is not None else "")
-    return MapPoint(im.enlarge(image[0, 0].cpu().numpy()), z.astype(np.float32), caption, (u, v),
+    return MapPoint(im.enlarge(view.images(image)[0]), z.astype(np.float32), caption, (u, v),
                     with_marker(lmap.image, lmap.frame, u, v))
 
 

@@ -54,7 +54,7 @@ def reconstruct(view: ZooView, names: list[str], picked: Picked, label="auto") -
         x = view.tensor(picked.image, model)
         y = view.labels(y_int, 1, model)
         posterior = model.encode(x, y)
-        recon_image = model.decode(posterior.mean, y)[0, 0].cpu().numpy()
+        recon_image = view.images(model.decode(posterior.mean, y))[0]
         generator = torch.Generator(device=x.device).manual_seed(0)  # one z sample: fixed, so links reproduce
         parts = model.loss(x, y, generator=generator)
         suffix = f", label {spec.label_names[y_int]}" if y_int is not None else ""
@@ -94,7 +94,7 @@ def _region(model, posterior, y, name: str, recon_image: np.ndarray) -> tuple[np
     """μ decoded, then REGION_DRAWS codes drawn from q(z|x) decoded (seeded: a link shows the same draws)."""
     generator = torch.Generator(device=posterior.mean.device).manual_seed(0)
     z = torch.cat([posterior.sample(generator) for _ in range(REGION_DRAWS)])  # (K, D)
-    draws = model.decode(z, None if y is None else y.expand(len(z)))[:, 0].cpu().numpy()
+    draws = ZooView.images(model.decode(z, None if y is None else y.expand(len(z))))
     strip = im.grid(np.concatenate([recon_image[None], draws]), columns=REGION_DRAWS + 1, scale=3)
     if model.variational:
         spread = float(np.abs(draws - recon_image).mean())

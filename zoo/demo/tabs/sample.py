@@ -67,7 +67,7 @@ def sample(view: ZooView, name: str, grid_size=8, seed=0, temperature=1.0, label
     else:
         caption = f"{n * n} draws" + (f" of {spec.label_names[int(y[0])]}" if y is not None else "")
     seed = draws.seed
-    images = model.decode(z, y)[:, 0].cpu().numpy()
+    images = view.images(model.decode(z, y))
     manifold = None
     if spec.latent_dim == 2:
         first = None if y is None else int(y[0])
@@ -89,5 +89,5 @@ def _manifold(view: ZooView, name: str, temperature: float, label: int | None) -
     zx, zy = torch.meshgrid(q, q.flip(0), indexing="xy")  # rows from high z1 (top) to low
     z = torch.stack([zx.reshape(-1), zy.reshape(-1)], dim=1)  # (S*S, 2)
     device = next(model.parameters()).device
-    images = model.decode(z.to(device), view.labels(label, len(z), model))[:, 0].cpu().numpy()
+    images = view.images(model.decode(z.to(device), view.labels(label, len(z), model)))
     return im.grid(images, columns=MANIFOLD_SIZE, pad=0, scale=1)

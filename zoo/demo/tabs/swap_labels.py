@@ -1,7 +1,8 @@
 """Label swap (conditional models): encode A's style, decode it under every label and under B's.
 
-On a dataset of whole faces (glyphs), a test example's face also has its true glyphs: they are shown
-next to the swaps. And any text made of label names one character long can be written in A's style
+On a dataset of whole faces (glyphs), a test example's face also has its true glyphs, and on a rendered
+dataset whose label is a factor (shapes), a test example can be rendered under every label with its
+other factors kept: that truth is shown next to the swaps. And any text made of label names one character long can be written in A's style
 (`write`): a glyph CVAE writes a sentence, a digit CVAE a number.
 """
 
@@ -32,7 +33,7 @@ class LabelSwap:
     swapped: np.ndarray | None  # uint8: A's style under B's label (when B is given)
     grid: np.ndarray  # RGB uint8: A and one test example per class (rows) under every label (columns)
     caption: str
-    truth: list | None = None  # [(uint8 image, label name)]: the true glyphs of A's face, when A is a test example of one
+    truth: list | None = None  # [(uint8 image, label name)]: A's truth under every label (true glyphs, true renderings)
 
 
 def default_model(view: ZooView) -> str | None:
@@ -60,24 +61,48 @@ def swap_labels(view: ZooView, name: str, a: Picked, label_a=AUTO, b: Picked | N
     x = view.tensor(a.image, model)
     style = model.encode(x, view.labels(ya, 1, model)).mean  # (1, D)
     k = len(spec.label_names)
-    decoded = model.decode(style.expand(k, -1), torch.arange(k, device=x.device))[:, 0].cpu().numpy()  # (K, H, W)
+    decoded = view.images(model.decode(style.expand(k, -1), torch.arange(k, device=x.device)))  # (K, H, W[, 3])
     row = [(im.enlarge(image), spec.label_names[i]) for i, image in enumerate(decoded)]
     swapped, caption = None, f"A ({a.description}) encoded as {spec.label_names[ya]}"
     if b is not None:
         yb = view.label_for(name, b, label_b)
-        swapped = im.enlarge(model.decode(style, view.labels(yb, 1, model))[0, 0].cpu().numpy())
+        swapped = im.enlarge(view.images(model.decode(style, view.labels(yb, 1, model)))[0])
         caption += f"; decoded with B's label, {spec.label_names[yb]}"
     originals, rows = view.cached(("styles", name), lambda: _example_styles(view, name))
     grid = im.analogy_grid(np.concatenate([a.image[None], originals]), np.concatenate([decoded[None], rows]), spec.label_names,
                            scale=2 if k <= MAX_STYLE_ROWS else 1)
-    return LabelSwap(row, swapped, grid, caption, true_glyph_gallery(view, name, a))
+    return LabelSwap(row, swapped, grid, caption, true_gallery(view, name, a))
 
 
-def true_glyph_gallery(view: ZooView, name: str, a: Picked) -> list | None:
-    """[(uint8 image, label name)]: the true glyphs of A's face, when A is a shipped example of a face dataset."""
+def true_gallery(view: ZooView, name: str, a: Picked) -> list | None:
+    """[(uint8 image, label name)]: A under every label as it truly is, when A is a shipped example of a
+    face dataset (its face's glyphs) or of a rendered one (A's factors rendered under each label); else None."""
     spec = view.spec(name)
-    truth = true_glyphs(view, spec.dataset, a.image)
+    truth = true_images(view, spec.dataset, a.image)
     return None if truth is None else [(im.enlarge(image), spec.label_names[i]) for i, image in enumerate(truth)]
+
+
+def true_images(view: ZooView, dataset: str, image: np.ndarray) -> np.ndarray | None:
+    """(K, H, W[, 3]): `image` under every label, if it is a shipped example of a face dataset or a rendered one."""
+    info = get_dataset(dataset)
+    if info.render is not None and info.label_factor:
+        return true_renderings(view, dataset, image)
+    return true_glyphs(view, dataset, image)
+
+
+def true_renderings(view: ZooView, dataset: str, image: np.ndarray) -> np.ndarray | None:
+    """(K, H, W[, 3]): a shipped example of a rendered dataset drawn under every label, its other factors
+    kept (a square's scale, orientation and position as an ellipse and a heart); None for an upload."""
+    info, ex = get_dataset(dataset), view.examples(dataset)
+    if ex.factors is None:
+        return None
+    matches = np.flatnonzero((ex.images == image).reshape(len(ex), -1).all(axis=1))
+    if not len(matches):
+        return None  # an upload or a drawing
+    k = len(info.label_names)
+    factors = torch.as_tensor(np.array(ex.factors[matches[0]])).repeat(k, 1)  # (K, F)
+    factors[:, info.factor_names.index(info.label_factor)] = torch.arange(k)
+    return view.images(info.render(factors))
 
 
 def true_glyphs(view: ZooView, dataset: str, image: np.ndarray) -> np.ndarray | None:
@@ -153,8 +178,8 @@ def _example_styles(view: ZooView, name: str) -> tuple[np.ndarray, np.ndarray]:
     device = next(model.parameters()).device
     picks = np.arange(k, 2 * k) if k <= MAX_STYLE_ROWS else np.linspace(k, len(ex) - 1, MAX_STYLE_ROWS).round().astype(int)
     originals = np.array(ex.images[picks])  # (R, H, W)
-    styles = model.encode(torch.as_tensor(originals, device=device)[:, None],
+    styles = model.encode(view.batch(originals, model),
                           torch.as_tensor(np.array(ex.labels[picks]), device=device)).mean  # (R, D)
     labels = torch.arange(k, device=device).repeat(len(picks))  # (R * K,)
-    rows = model.decode(styles.repeat_interleave(k, 0), labels)[:, 0].cpu().numpy()  # (R * K, H, W)
+    rows = view.images(model.decode(styles.repeat_interleave(k, 0), labels))  # (R * K, H, W[, 3])
     return originals, rows.reshape(len(picks), k, *rows.shape[1:])

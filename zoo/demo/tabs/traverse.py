@@ -1,4 +1,9 @@
-"""Traverse: encode an input, then move one latent dimension at a time (most active first)."""
+"""Traverse: encode an input, then move one latent dimension at a time (most active first).
+
+On a dataset with known factors (shapes), each slider also names the factor its dimension carries
+most, by normalised mutual information I(z_j; v_k) / H(v_k) over the test split: `vae-zoo eval`
+measures it (zoo/disentanglement.py) and records it in the model card as `dimension_factors`.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ class Slider:
     value: float  # μ of the input, within the range
     minimum: float
     maximum: float
+    factor: str = ""  # the factor the dimension carries most (a dataset with known factors, once evaluated), else ""
 
 
 @dataclass(frozen=True)
@@ -48,18 +54,21 @@ def traverse(view: ZooView, name: str, picked: Picked, label=AUTO) -> Traversal:
     mean = model.encode(x, y).mean[0].cpu().numpy()  # (D,)
     enc = view.encoded(name)
     dims = enc.order[:MAX_DIMS]
+    factors = dimension_factors(view, name)
     sliders, rows = [], []
     for d in dims:
         lo, hi = _slider_range(enc.mean[:, d])
-        sliders.append(Slider(int(d), f"z{d} · {enc.activity_name} {enc.activity[d]:.2f}",
-                              round(float(np.clip(mean[d], lo, hi)), 3), lo, hi))
+        factor = factors[d] if d < len(factors) else ""
+        named = f"z{d} ({factor})" if factor else f"z{d}"  # "z3 (x)": dimension 3 carries the x position most
+        sliders.append(Slider(int(d), f"{named} · {enc.activity_name} {enc.activity[d]:.2f}",
+                              round(float(np.clip(mean[d], lo, hi)), 3), lo, hi, factor))
         if len(rows) < SWEPT:
             z = np.repeat(mean[None], COLUMNS, 0)
             z[:, d] = np.linspace(lo, hi, COLUMNS)
             rows.append(z)
     z_all = torch.as_tensor(np.concatenate(rows), dtype=torch.float32, device=x.device)
-    tiles = model.decode(z_all, view.labels(y_int, len(z_all), model))[:, 0].cpu().numpy()
-    decoded = model.decode(torch.as_tensor(mean, device=x.device)[None], y)[0, 0].cpu().numpy()
+    tiles = view.images(model.decode(z_all, view.labels(y_int, len(z_all), model)))
+    decoded = view.images(model.decode(torch.as_tensor(mean, device=x.device)[None], y))[0]
     state = dict(name=name, label=y_int, mean=mean.astype(np.float32), dims=[int(d) for d in dims])
     return Traversal(im.enlarge(decoded), im.grid(tiles, columns=COLUMNS, scale=2), tuple(sliders), state)
 
@@ -80,7 +89,17 @@ def traverse_decode(view: ZooView, state: dict | None, values) -> np.ndarray:
             raise InputError(f"slider for z{d} has no valid value: {value!r}")
     device = next(model.parameters()).device
     decoded = model.decode(torch.as_tensor(z, device=device)[None], view.labels(state.get("label"), 1, model))
-    return im.enlarge(decoded[0, 0].cpu().numpy())
+    return im.enlarge(view.images(decoded)[0])
+
+
+def dimension_factors(view: ZooView, name: str) -> list[str]:
+    """For each latent dimension of `name`, the factor it carries most ("" for none), as its card records
+    them (`vae-zoo eval` on a dataset with known factors); [] when the card has none."""
+    names = view.metrics(name).get("dimension_factors")
+    spec = view.spec(name)
+    if not isinstance(names, list) or len(names) != spec.latent_dim:
+        return []
+    return [str(n) if isinstance(n, str) else "" for n in names]
 
 
 def _slider_range(values: np.ndarray) -> tuple[float, float]:
