@@ -196,18 +196,18 @@ def test_keys_move_a_slider_on_the_server_path(page, app_url):
     name = sorted(zoo.list_models(), key=lambda n: -zoo.get_spec(n).latent_dim)[0]
     page.goto(app_url + f"?tab=traverse&model={name}&a=4&z=2.5,-1.5")
     page.wait_for_function("() => location.search.includes('z=2.5,-1.5') && location.search.includes('label=auto')")
-    before = image_at(page, "#trv-decoded img")
+    before, before_src = image_at(page, "#trv-decoded img"), page.locator("#trv-decoded img").first.get_attribute("src")
     box = page.locator("#trv-slider-1 input[type=number]")
     box.fill("0.5")  # typed, still focused: no blur
     page.wait_for_function("() => location.search.includes('z=2.5,0.5')")
-    page.wait_for_timeout(300)
-    typed = image_at(page, "#trv-decoded img")
+    wait_for_image_change(page, "#trv-decoded img", before_src)
+    typed, typed_src = image_at(page, "#trv-decoded img"), page.locator("#trv-decoded img").first.get_attribute("src")
     assert not np.array_equal(before, typed)
     page.locator("#trv-slider-0 input[type=range]").focus()
-    for _ in range(5):
-        page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")  # one step, then to the far end: a change the picture shows
+    page.keyboard.press("Home")
     page.wait_for_function("() => !location.search.includes('z=2.5,') && location.search.includes(',0.5')")
-    page.wait_for_timeout(300)
+    wait_for_image_change(page, "#trv-decoded img", typed_src)
     assert not np.array_equal(typed, image_at(page, "#trv-decoded img"))
 
 
