@@ -33,6 +33,7 @@ from .datasets import get_dataset
 from .distributions import standard_normal_log_prob
 from .layers import bernoulli_nll
 from .registry import get_spec
+from .train import batches
 from .weights import create_model
 
 log = logging.getLogger(__name__)
@@ -168,19 +169,13 @@ def importance_weighted_nll(model, posterior, x, y, k: int, generator=None) -> t
     return -(torch.logsumexp(log_w, dim=0) - math.log(k))
 
 
-def batches_on(device, split: tuple[torch.Tensor, torch.Tensor], batch_size: int):
-    """(images, labels) of `split`, `batch_size` at a time, in order, on `device`."""
-    images, labels = split
-    for start in range(0, len(labels), batch_size):
-        yield images[start:start + batch_size].to(device), labels[start:start + batch_size].to(device)
-
-
 def label_swap_accuracy(model, classifier, split: tuple[torch.Tensor, torch.Tensor], device, batch_size: int = 250) -> float:
     """Encode each image of `split` (images, labels) with its own label, decode its style under every
     label, and count how often the classifier sees the label that was asked for. Chance is 1 / num_classes."""
     num_classes = model.num_classes
     correct, total = 0, 0
-    for x, y in batches_on(device, split, batch_size):
+    for x, y in batches(split, batch_size):  # in order
+        x, y = x.to(device), y.to(device)
         style = model.encode(x, y).mean  # (B, D)
         targets = torch.arange(num_classes, device=device).repeat_interleave(len(x))  # (L*B,)
         decoded = model.decode(style.repeat(num_classes, 1), targets)  # (L*B, C, H, W); not `images`, the split's
@@ -209,7 +204,8 @@ def cycle_mse(model, split: tuple[torch.Tensor, torch.Tensor], device, batch_siz
     error; one that drops it on the way comes back as its class's average."""
     num_classes = model.num_classes
     total, count = 0.0, 0
-    for x, y in batches_on(device, split, batch_size):
+    for x, y in batches(split, batch_size):  # in order
+        x, y = x.to(device), y.to(device)
         offsets = torch.arange(1, num_classes, device=device).repeat_interleave(len(x))  # (L-1)*B
         own = y.repeat(num_classes - 1)  # ((L-1)*B,)
         other = (own + offsets) % num_classes  # every label but the image's own
