@@ -117,8 +117,6 @@ GROUPS = {
 }
 TAB_IDS = {"interpolate": "interpolate", "traverse": "traverse", "sample": "sample", "latent_map": "latent_map", "draw": "latent_map"}
 
-SAMPLE_STEPS = """() => { const r = document.querySelector('#smp-temp input[type=range]');
-  return Math.round((r.max - r.min) / r.step) + 1; }"""
 # One grid decoded on demand (what a tick between steps, or before the steps are decoded, costs): ms per call.
 SAMPLE_DECODE = """async (n) => { const s = window.vaeZooLive.state.sample, ms = [];
   for (let i = 0; i < n; i++) { const t0 = performance.now(); await window.vaeZooLive.decode(s.name, s.z.map((r) => r.map((v) => v * 0.7)), s.y);
@@ -140,8 +138,8 @@ def ticks_to_pixels(browser, url: str, ticks: int, group: dict) -> dict:
         extra = {}
         if kind == "sample":
             started = time.perf_counter()
-            page.wait_for_function(f"window.vaeZooLive.sampleAhead.pictures.size === ({SAMPLE_STEPS})()")
-            extra = dict(ahead_s=time.perf_counter() - started, steps=page.evaluate(SAMPLE_STEPS),
+            page.wait_for_function("(a => a.steps > 0 && a.pictures.size === a.steps)(window.vaeZooLive.sampleAhead)")
+            extra = dict(ahead_s=time.perf_counter() - started, steps=page.evaluate("window.vaeZooLive.sampleAhead.steps"),
                          on_demand=page.evaluate(SAMPLE_DECODE, 9),
                          grid=len(page.evaluate("window.vaeZooLive.state.sample.z")))
         page.wait_for_timeout(1500)

@@ -240,7 +240,7 @@ async function sampleGrid(s, t) {
 // arrive, the grid at every step of the temperature slider is decoded in the background (nearest the
 // current temperature first, never ahead of a tick); a drag over decoded steps is a lookup. A typed
 // value between steps is decoded when asked, as before.
-const sampleAhead = { state: null, pictures: new Map() };
+const sampleAhead = { state: null, pictures: new Map(), steps: 0 }; // steps: how many grids this state will have
 const stepKey = (t) => Number(t).toFixed(4);
 
 function sliderSteps(selector) {
@@ -257,6 +257,7 @@ function decodeSampleAhead(s) {
   if (status !== "ready" || !s || !CONFIG.models[s.name]) return;
   const current = Number(s.values?.[0] ?? 1);
   const steps = sliderSteps("#smp-temp input[type=range]").sort((a, b) => Math.abs(a - current) - Math.abs(b - current));
+  sampleAhead.steps = steps.length;
   for (const t of steps) {
     scheduleBackground("sample-ahead", async () => {
       if (sampleAhead.state !== s) return; // newer draws came: these are stale
