@@ -137,6 +137,7 @@ def train(
     """
     spec = get_spec(name)
     recipe = spec.recipe if epochs is None else dataclasses.replace(spec.recipe, epochs=epochs)
+    joined = not dist.is_initialized()  # the group this call starts, it also ends
     procs, dev = start_processes(device)
     if bf16 and dev.type != "cuda":
         raise InputError(f"bf16 autocast is for CUDA, and this run is on {dev}; drop --bf16 or pass --device cuda")
@@ -210,6 +211,8 @@ def train(
         save(model.eval(), spec, folder, recipe=recipe, history=history, data_source=data_source, device=dev, **run)
     if procs.world > 1:
         dist.barrier()  # the others wait until rank 0 has written
+        if joined:  # a gloo process that exits with its group alive can abort the others ("terminate called ...")
+            dist.destroy_process_group()
     return TrainResult(name, folder, history, data_source)
 
 
