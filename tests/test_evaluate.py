@@ -109,8 +109,13 @@ def test_importance_sampling_tightens_with_k(name):
 # (the full test split; recomputing it here would take minutes, so this checks the record).
 QUALITY_TARGETS = {
     "vae_conv_z16.fashion_mnist": {"neg_elbo_nats": ("<", 242.3), "mse_per_pixel": ("<", 0.0132)},
-    "cvae_conv_z16.fashion_mnist": {"label_swap_accuracy": (">=", 0.85)},
+    # Issue 13: swaps right under both judges, prior samples of the asked class; the cycle is recorded beside.
+    "cvae_conv_z16.fashion_mnist": {"label_swap_accuracy": (">=", 0.88), "label_swap_accuracy_plain": (">=", 0.88),
+                                    "prior_sample_accuracy": (">=", 0.85), "prior_sample_accuracy_plain": (">=", 0.85),
+                                    "cycle_mse_per_pixel": ("<", 0.03)},
     "cvae_conv_z8.mnist": {"label_swap_accuracy": (">=", 0.90)},
+    # Issue 11: swaps read as the asked character (its style gain target, >= 0.5, is not met: README).
+    "cvae_conv_z32.glyphs": {"label_swap_accuracy": (">=", 0.9), "label_swap_accuracy_plain": (">=", 0.9)},
 }
 
 
