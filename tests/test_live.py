@@ -149,7 +149,8 @@ def test_the_shown_traverse_picture_is_pytorchs_decode(loaded):
     drag(page, "#trv-slider-1 input[type=range]", 0.3, 0.65)
     settle(page, "traverse", before)
     state = page.evaluate("window.vaeZooLive.state.traverse")
-    values = [float(page.locator(f"#trv-slider-{i} input[type=range]").input_value()) for i in range(len(state["dims"]))]
+    # The number boxes hold the sliders' values; a range input shows them snapped to its step (-1.11 as -1.1).
+    values = [float(page.locator(f"#trv-slider-{i} input[type=number]").input_value()) for i in range(len(state["dims"]))]
     shown = shown_pixels(page, "#trv-decoded img")  # before the drag ends, which asks the server for its picture
     page.mouse.up()
     quiet(page, requests)
