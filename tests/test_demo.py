@@ -265,6 +265,28 @@ def test_swap_labels_needs_a_conditional_model(zd, name):
         tabs.swap_labels.swap_labels(zd, name, zd.pick(zoo.get_spec(name).dataset, "example", 0))
 
 
+def test_swap_labels_opens_on_the_model_that_keeps_the_style_best():
+    """Right swaps first (the judge's reading ≥ 0.9), then the least lost around the swap cycle: a model whose
+    swaps are read right more often but come back as a generic style loses."""
+    cards = {
+        "sharp.a": dict(label_swap_accuracy=0.98, cycle_mse_per_pixel=0.012, mse_per_pixel=0.006),  # kept 0.5
+        "keeps.b": dict(label_swap_accuracy=0.93, cycle_mse_per_pixel=0.020, mse_per_pixel=0.016),  # kept 0.8
+        "wrong.c": dict(label_swap_accuracy=0.60, cycle_mse_per_pixel=0.010, mse_per_pixel=0.010),  # kept 1, swaps wrong
+        "unmeasured.d": {},
+    }
+
+    class Cards:
+        def models(self, conditional=None):
+            return list(cards)
+
+        def metrics(self, name):
+            return cards[name]
+
+    assert tabs.swap_labels.default_model(Cards()) == "keeps.b"
+    del cards["keeps.b"], cards["sharp.a"]
+    assert tabs.swap_labels.default_model(Cards()) == "wrong.c"  # none swaps right: the best-kept of the rest
+
+
 @pytest.mark.parametrize("name", CONDITIONAL)
 def test_an_upload_gets_the_conditional_models_best_guess_label(zd, name):
     spec = zoo.get_spec(name)

@@ -36,14 +36,24 @@ class LabelSwap:
     truth: list | None = None  # [(uint8 image, label name)]: A's truth under every label (true glyphs, true renderings)
 
 
+SWAPS_RIGHT = 0.9  # a model whose swaps the judge reads as the asked label this often draws the right class
+
+
 def default_model(view: ZooView) -> str | None:
-    """The conditional model the tab opens on: the one with the best measured style fidelity (its card's
-    label-swap accuracy: the swaps a classifier reads as the asked label); None when there is none."""
+    """The conditional model the tab opens on: the one with the best measured style fidelity; None when there is none.
+
+    Fidelity is read from the cards: among models whose swaps the project's judge reads as the asked label at
+    least SWAPS_RIGHT of the time, the one that loses least of its input around the swap cycle (swap to another
+    label, back to its own: `cycle_mse_per_pixel` over a plain reconstruction's `mse_per_pixel`). A swap that
+    draws the right class but a generic style (a high cycle error) loses to one that keeps the style."""
     conditional = view.models(conditional=True)
 
     def fidelity(name):
         metrics = view.metrics(name)
-        return metrics.get("label_swap_accuracy") or 0.0
+        accuracy = metrics.get("label_swap_accuracy") or 0.0
+        cycle, plain = metrics.get("cycle_mse_per_pixel"), metrics.get("mse_per_pixel")
+        kept = plain / cycle if cycle and plain else 0.0  # 1 when a swap and back returns the reconstruction
+        return (accuracy >= SWAPS_RIGHT, kept, accuracy)
 
     return max(conditional, key=fidelity) if conditional else None
 
