@@ -166,7 +166,9 @@ def traverse_page(browser, url: str, wasm: bool):
     page.wait_for_function(f"window.vaeZooLive && window.vaeZooLive.status === {'ready' if wasm else 'failed'!r}")
     page.wait_for_selector("#trv-decoded img")
     page.wait_for_timeout(3000)
-    box = page.locator(CONTROLS["traverse"][1]).first.bounding_box()
+    slider = page.locator(CONTROLS["traverse"][1]).first
+    slider.scroll_into_view_if_needed()  # the mouse reaches only what is in the viewport (a 64×64 model's tab is tall)
+    box = slider.bounding_box()
     return context, page, urls, box, box["y"] + box["height"] / 2
 
 
