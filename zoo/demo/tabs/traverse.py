@@ -70,7 +70,9 @@ def traverse(view: ZooView, name: str, picked: Picked, label=AUTO) -> Traversal:
     tiles = view.images(model.decode(z_all, view.labels(y_int, len(z_all), model)))
     decoded = view.images(model.decode(torch.as_tensor(mean, device=x.device)[None], y))[0]
     state = dict(name=name, label=y_int, mean=mean.astype(np.float32), dims=[int(d) for d in dims])
-    return Traversal(im.enlarge(decoded), im.grid(tiles, columns=COLUMNS, scale=2), tuple(sliders), state)
+    scale = 2 if tiles.shape[1] < 56 else 1  # tiles of 56 pixels or more (the page enlarges them, pixelated): a
+    # 64×64 colour sweep at 2× is a 1,042×1,172 picture whose PNG alone took 45 ms to encode
+    return Traversal(im.enlarge(decoded), im.grid(tiles, columns=COLUMNS, scale=scale), tuple(sliders), state)
 
 
 @torch.inference_mode()
