@@ -397,13 +397,13 @@ const draw = {
       ctx.strokeStyle = "#fff"; ctx.lineWidth = 18; ctx.lineCap = "round";
       ctx.beginPath(); ctx.moveTo(...last); ctx.lineTo(...next); ctx.stroke();
       last = next;
-      this.watch();
+      this.watch(false);
     });
-    pad.addEventListener("pointerup", () => { last = null; this.watch(); });
+    pad.addEventListener("pointerup", () => { last = null; this.watch(true); });
     const button = document.createElement("button");
     button.textContent = "clear";
     button.id = "map-draw-clear";
-    button.addEventListener("click", () => { clear(); document.querySelectorAll(".vae-live-dot").forEach((d) => d.remove()); });
+    button.addEventListener("click", () => { clear(); this.guess = {}; document.querySelectorAll(".vae-live-dot").forEach((d) => d.remove()); });
     const row = document.createElement("div");
     row.style.cssText = "display:flex;gap:12px;align-items:center;flex-wrap:wrap";
     row.append(pad, button);
@@ -450,7 +450,10 @@ const draw = {
     if (channels > 1) { const painted = new Float32Array(channels * h * w); for (let ch = 0; ch < channels; ch++) painted.set(out, ch * h * w); out = painted; }
     return out;
   },
-  watch() {
+  // A conditional model's label, per side, from the last full search: reused while a stroke goes on.
+  guess: {},
+  // `final`: the stroke ended, so a conditional model searches every label again (as the server would).
+  watch(final = true) {
     const started = lastInput ?? performance.now();
     schedule("draw", async () => {
       for (const side of ["left", "right"]) {
@@ -460,16 +463,21 @@ const draw = {
         const x = this.pixels(model);
         if (!x) continue;
         const [, h, w] = model.input_shape;
-        const code = await this.bestCode(m.name, model, x);
+        const guess = !final && this.guess[side]?.name === m.name ? this.guess[side].label : null;
+        const code = await this.bestCode(m.name, model, x, guess);
+        this.guess[side] = { name: m.name, label: code.label };
         show(`map-draw-${side}`, single(await decode(m.name, [code.mean], [code.label]), h, w));
         this.dot(side, m, code.mean);
       }
       timed("draw", started);
     });
   },
-  // A conditional model is given the label with the lowest −ELBO (zoo/demo/view.py best_label); others encode once.
-  async bestCode(name, model, x) {
+  // A conditional model is given the label with the lowest −ELBO (zoo/demo/view.py best_label), one encode and
+  // decode per label (62 for glyphs: too slow for every tick); during a stroke, `guess` (the label of the last
+  // search) is encoded alone. Others encode once.
+  async bestCode(name, model, x, guess = null) {
     if (!model.conditional) return { mean: (await encode(name, x, 1, null)).mean[0], label: null };
+    if (guess !== null) return { mean: (await encode(name, x, 1, [guess])).mean[0], label: guess };
     const k = model.num_classes, labels = [...Array(k).keys()];
     const batch = new Float32Array(k * x.length);
     for (let i = 0; i < k; i++) batch.set(x, i * x.length);
