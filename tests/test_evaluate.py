@@ -116,6 +116,9 @@ QUALITY_TARGETS = {
     "cvae_conv_z8.mnist": {"label_swap_accuracy": (">=", 0.90)},
     # Issue 11: swaps read as the asked character (its style gain target, >= 0.5, is not met: README).
     "cvae_conv_z32.glyphs": {"label_swap_accuracy": (">=", 0.9), "label_swap_accuracy_plain": (">=", 0.9)},
+    # Issue 12: the true label swap (renderings of the same factors under the other shapes).
+    "cvae_conv_z10.shapes": {"style_gain": (">=", 0.7)},
+    "cvae_conv_z10.shapes_rgb": {"style_gain": (">=", 0.7)},
 }
 
 
