@@ -258,13 +258,25 @@ function decodeSampleAhead(s) {
   const current = Number(s.values?.[0] ?? 1);
   const steps = sliderSteps("#smp-temp input[type=range]").sort((a, b) => Math.abs(a - current) - Math.abs(b - current));
   sampleAhead.steps = steps.length;
+  // Each grid is decoded a few images per background job, so that a tick of another control waits for one
+  // chunk at most (a 64×64 grid of 64 images is about 125 ms of decoding in one go, a chunk of 8 about 16 ms).
+  const [, h, w] = CONFIG.models[s.name].input_shape;
   for (const t of steps) {
-    scheduleBackground("sample-ahead", async () => {
-      if (sampleAhead.state !== s) return; // newer draws came: these are stale
-      sampleAhead.pictures.set(stepKey(t), await sampleGrid(s, t));
-    });
+    const codes = s.z.map((row) => row.map((v) => v * t));
+    const parts = [];
+    for (let start = 0; start < codes.length; start += AHEAD_CHUNK) {
+      scheduleBackground("sample-ahead", async () => {
+        if (sampleAhead.state !== s) return; // newer draws came: these are stale
+        parts.push(await decode(s.name, codes.slice(start, start + AHEAD_CHUNK), s.y?.slice(start, start + AHEAD_CHUNK)));
+        if (start + AHEAD_CHUNK < codes.length) return;
+        const images = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+        parts.reduce((offset, p) => { images.set(p, offset); return offset + p.length; }, 0);
+        sampleAhead.pictures.set(stepKey(t), tiles(images, codes.length, h, w, s.columns, PAD, 2).toDataURL("image/png"));
+      });
+    }
   }
 }
+const AHEAD_CHUNK = 8;
 
 // When the user's input happened: a tick is measured from the DOM event, not from when Gradio called us.
 let lastInput = null;
