@@ -149,10 +149,7 @@ def rendered_swap_metrics(model, dataset, count: int, seed: int = 0, device="cpu
 
     factors = dataset.factors("test")
     chosen = torch.randperm(len(factors), generator=torch.Generator().manual_seed(seed))[:count].sort().values
-    column = dataset.factor_names.index(dataset.label_factor)
-    every_label = factors[chosen].repeat_interleave(dataset.num_classes, dim=0)  # (count * K, F)
-    every_label[:, column] = torch.arange(dataset.num_classes).repeat(len(chosen))
-    sets = dataset.render(every_label).view(len(chosen), dataset.num_classes, *dataset.input_shape)
+    sets = dataset.render_every_label(factors[chosen])  # (count, K, C, H, W)
     train_images, train_labels = dataset.load("train")
     result = style_swap_metrics(model, sets, class_means(train_images, train_labels, dataset.num_classes), device)
     return result | {"style_faces_seed": seed}

@@ -122,6 +122,16 @@ class Dataset:
             return torch.zeros(len(self.load(split)[1]), 0, dtype=torch.int64)
         return self.factor_loader(split)
 
+    def render_every_label(self, factors: Tensor) -> Tensor:
+        """(N, F) factors -> (N, K, C, H, W): each row rendered under every label, its other factors kept
+        (a square's scale, orientation and position drawn as each shape): the truth of a label swap."""
+        if self.render is None or not self.label_factor:
+            raise ValueError(f"{self.name} renders no label swaps: it needs a renderer and a label_factor")
+        k = self.num_classes
+        every = factors.repeat_interleave(k, dim=0)  # (N * K, F)
+        every[:, self.factor_names.index(self.label_factor)] = torch.arange(k).repeat(len(factors))
+        return self.render(every).view(len(factors), k, *self.input_shape)
+
 
 def _check_split(dataset: str, split: str) -> None:
     if split not in SPLITS:

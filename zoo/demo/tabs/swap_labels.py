@@ -109,10 +109,7 @@ def true_renderings(view: ZooView, dataset: str, image: np.ndarray) -> np.ndarra
     matches = np.flatnonzero((ex.images == image).reshape(len(ex), -1).all(axis=1))
     if not len(matches):
         return None  # an upload or a drawing
-    k = len(info.label_names)
-    factors = torch.as_tensor(np.array(ex.factors[matches[0]])).repeat(k, 1)  # (K, F)
-    factors[:, info.factor_names.index(info.label_factor)] = torch.arange(k)
-    return view.images(info.render(factors))
+    return view.images(info.render_every_label(torch.as_tensor(np.array(ex.factors[matches[:1]])))[0])
 
 
 def true_glyphs(view: ZooView, dataset: str, image: np.ndarray) -> np.ndarray | None:
