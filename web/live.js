@@ -231,9 +231,13 @@ const TABS = {
 
 // The Sample grid at temperature t: every draw of `s` scaled by t, decoded, tiled as the server does.
 async function sampleGrid(s, t) {
-  const codes = s.z.map((row) => row.map((v) => v * t));
+  return gridPicture(s, await decode(s.name, codesAt(s, t), s.y));
+}
+const codesAt = (s, t) => s.z.map((row) => row.map((v) => v * t));
+// Decoded images (Float32Array, one per draw of `s`) tiled as the server tiles the Sample grid, as a PNG data URL.
+function gridPicture(s, images) {
   const [, h, w] = CONFIG.models[s.name].input_shape;
-  return tiles(await decode(s.name, codes, s.y), codes.length, h, w, s.columns, PAD, 2).toDataURL("image/png");
+  return tiles(images, s.z.length, h, w, s.columns, PAD, 2).toDataURL("image/png");
 }
 
 // A grid is dozens of images: too much to decode within a frame on a slow machine. So once new draws
@@ -260,9 +264,8 @@ function decodeSampleAhead(s) {
   sampleAhead.steps = steps.length;
   // Each grid is decoded a few images per background job, so that a tick of another control waits for one
   // chunk at most (a 64×64 grid of 64 images is about 125 ms of decoding in one go, a chunk of 8 about 16 ms).
-  const [, h, w] = CONFIG.models[s.name].input_shape;
   for (const t of steps) {
-    const codes = s.z.map((row) => row.map((v) => v * t));
+    const codes = codesAt(s, t);
     const parts = [];
     for (let start = 0; start < codes.length; start += AHEAD_CHUNK) {
       scheduleBackground("sample-ahead", async () => {
@@ -271,7 +274,7 @@ function decodeSampleAhead(s) {
         if (start + AHEAD_CHUNK < codes.length) return;
         const images = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
         parts.reduce((offset, p) => { images.set(p, offset); return offset + p.length; }, 0);
-        sampleAhead.pictures.set(stepKey(t), tiles(images, codes.length, h, w, s.columns, PAD, 2).toDataURL("image/png"));
+        sampleAhead.pictures.set(stepKey(t), gridPicture(s, images));
       });
     }
   }
