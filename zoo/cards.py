@@ -176,6 +176,9 @@ def _body(spec: ModelSpec, training: dict, metrics: dict, hub_repo: str | None =
         f"| {recipe.get('epochs')} | {recipe.get('batch_size')} | {recipe.get('lr')}"
         f"{' (cosine decay)' if recipe.get('lr_schedule') == 'cosine' else ''} | "
         f"{recipe.get('beta') if spec.variational else '— (no KL)'} | {recipe.get('seed')} | {training.get('trained_on', '—')} |",
+        *(["", f"Paired by **{recipe['pair_by']}**: each training image's code was decoded twice, under its own label "
+            f"and under the label of a random other image with the same {recipe['pair_by']}, and scored against both "
+            f"images (the recon column below sums the two; the test loss is the plain ELBO)."] if recipe.get("pair_by") else []),
         "", f"Reproduce with `python -m zoo train {spec.name}`.", "",
         "## Metrics", "",
     ]

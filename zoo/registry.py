@@ -61,6 +61,10 @@ class Recipe:
     beta: float = 1.0  # weight of the KL term; ignored by the AE, which has none
     seed: int = 0
     lr_schedule: str = "constant"  # or "cosine": the rate decays to 0 over the run (per step), for sharper decodings
+    # A factor of the dataset (glyphs: "face"). Each training image's code is then also decoded under the label of
+    # a random other image with the same value of that factor, and scored against it: the code must hold what the
+    # two share (the style), which the plain per-image ELBO never asks for. Conditional models only; "" = plain ELBO.
+    pair_by: str = ""
 
     def __post_init__(self):
         if self.lr_schedule not in LR_SCHEDULES:

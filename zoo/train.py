@@ -100,6 +100,27 @@ def start_processes(device: str | torch.device | None) -> tuple[Processes, torch
     return procs, dev
 
 
+class Partners:
+    """Pairs for a recipe's `pair_by`: for image i, a random *other* image with the same factor value
+    (glyphs: another character of the same face). values: (N,) the factor of each image of the split."""
+
+    def __init__(self, values: Tensor):
+        self.order = torch.argsort(values, stable=True)  # images grouped by value
+        _, counts = torch.unique_consecutive(values[self.order], return_counts=True)
+        starts = counts.cumsum(0) - counts
+        group = torch.repeat_interleave(torch.arange(len(counts)), counts)  # of each grouped position
+        self.position = torch.empty_like(self.order)
+        self.position[self.order] = torch.arange(len(values))  # image -> its grouped position
+        self.start, self.count = starts[group[self.position]], counts[group[self.position]]
+
+    def __call__(self, idx: Tensor, generator: torch.Generator) -> Tensor:
+        """Partners of the images `idx`: uniform over the rest of each one's group (itself when alone in it)."""
+        others = (self.count[idx] - 1).clamp(min=1)
+        pick = self.start[idx] + (torch.rand(len(idx), generator=generator) * others).long()
+        pick += (pick >= self.position[idx]) & (self.count[idx] > 1)  # step over the image itself
+        return self.order[pick]
+
+
 class _Objective(nn.Module):
     """The model's loss as a forward pass: DistributedDataParallel syncs gradients of what its forward computed."""
 
@@ -107,8 +128,10 @@ class _Objective(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, x: Tensor, y: Tensor, beta: float, generator: torch.Generator):
-        return self.model.loss(x, y, beta=beta, generator=generator)
+    def forward(self, x: Tensor, y: Tensor, beta: float, generator: torch.Generator, partner=None):
+        if partner is None:
+            return self.model.loss(x, y, beta=beta, generator=generator)
+        return self.model.loss(x, y, beta=beta, generator=generator, partner=partner)
 
 
 def train(
@@ -122,6 +145,7 @@ def train(
     test_split: tuple[Tensor, Tensor] | None = None,
     data_source: str | None = None,
     bf16: bool = False,
+    train_factors: Tensor | None = None,
 ) -> TrainResult:
     """Train `name` with its recipe (`epochs` overrides the recipe's) and save it to `out`.
 
@@ -133,7 +157,9 @@ def train(
     recipe's batch size is the global one (each of the N processes takes batch_size / N of it, by a
     DistributedSampler), and rank 0 alone evaluates and writes. One process sees exactly the batches
     that N processes see together, so a deterministic model (an AE) ends with the same weights.
-    `bf16` runs forward passes under bfloat16 autocast (CUDA only).
+    `bf16` runs forward passes under bfloat16 autocast (CUDA only). A recipe with `pair_by` reads
+    that factor of the training split from the dataset, or from `train_factors` (N, F) when the
+    split is passed in.
     """
     spec = get_spec(name)
     recipe = spec.recipe if epochs is None else dataclasses.replace(spec.recipe, epochs=epochs)
@@ -150,6 +176,7 @@ def train(
         train_split, data_source = dataset.load("train"), dataset.source("train")
     test_split = test_split if test_split is not None else dataset.load("test")
     data_source = data_source or f"{len(train_split[1])} {spec.dataset} images passed to train()"
+    partners = _partners(spec, recipe, dataset, train_split, train_factors)
     progress = progress and procs.main
 
     torch.manual_seed(recipe.seed)
@@ -159,6 +186,7 @@ def train(
         objective = nn.parallel.DistributedDataParallel(objective, device_ids=[dev.index] if dev.type == "cuda" else None)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     noise = torch.Generator(device=dev).manual_seed(recipe.seed + 1 + procs.rank)  # each process its own draws
+    pairing = torch.Generator().manual_seed(recipe.seed + 2 + procs.rank)  # the partners' draws, on the CPU
     beta = recipe.beta if model.variational else 0.0
 
     images, labels = train_split
@@ -180,8 +208,12 @@ def train(
                    desc=f"{name} {epoch}/{recipe.epochs}", disable=None if progress else True, leave=False)
         for idx in bar:
             x, y = images[idx].to(dev), labels[idx].to(dev)
+            partner = None
+            if partners is not None:
+                other = partners(torch.as_tensor(idx), pairing)
+                partner = (images[other].to(dev), labels[other].to(dev))
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-                parts = objective(x, y, beta, noise)
+                parts = objective(x, y, beta, noise, partner)
             optimizer.zero_grad(set_to_none=True)
             parts.total.backward()
             optimizer.step()
@@ -214,6 +246,22 @@ def train(
         if joined:  # a gloo process that exits with its group alive can abort the others ("terminate called ...")
             dist.destroy_process_group()
     return TrainResult(name, folder, history, data_source)
+
+
+def _partners(spec: ModelSpec, recipe, dataset, train_split, train_factors: Tensor | None) -> Partners | None:
+    """The recipe's pairing (`pair_by`), checked: a conditional model, a factor the dataset has."""
+    if not recipe.pair_by:
+        return None
+    if not spec.conditional:
+        raise InputError(f"{spec.name}: pair_by={recipe.pair_by!r} decodes an image's code under its partner's label, "
+                         f"so it needs a conditional model, and {spec.family} is not one; drop pair_by from the recipe")
+    if recipe.pair_by not in dataset.factor_names:
+        raise InputError(f"{spec.name}: pair_by={recipe.pair_by!r} is not a factor of {spec.dataset} "
+                         f"(its factors: {', '.join(dataset.factor_names) or 'none'})")
+    factors = train_factors if train_factors is not None else dataset.factors("train")
+    if len(factors) != len(train_split[1]):
+        raise InputError(f"{spec.name}: {len(factors)} rows of factors for {len(train_split[1])} training images")
+    return Partners(factors[:, dataset.factor_names.index(recipe.pair_by)])
 
 
 def save(model, spec: ModelSpec, folder: Path, *, recipe, history: list[dict], data_source: str, device, **run) -> None:

@@ -76,9 +76,20 @@ class CVAE(nn.Module, PyTorchModelHubMixin, tags=["conditional-variational-autoe
         z = posterior.sample() if self.training else posterior.mean
         return self.decode(z, y)
 
-    def loss(self, x: Tensor, y: Tensor | None = None, beta: float = 1.0, generator: torch.Generator | None = None) -> LossBreakdown:
-        """Negative conditional ELBO with a β-weighted KL: recon + β·KL, nats per image."""
+    def loss(self, x: Tensor, y: Tensor | None = None, beta: float = 1.0, generator: torch.Generator | None = None,
+             partner: tuple[Tensor, Tensor] | None = None) -> LossBreakdown:
+        """Negative conditional ELBO with a β-weighted KL: recon + β·KL, nats per image.
+
+        `partner`, (images, labels) of the same shape as (x, y), is another image with each one's style
+        (the recipe's `pair_by`): the one code is decoded under both labels, and recon is the sum of the
+        two reconstruction errors, the image's own and its partner's."""
         posterior = self.encode(x, y)
-        recon = bernoulli_nll(self.decode_logits(posterior.sample(generator), y), x).mean()
+        z = posterior.sample(generator)
+        if partner is None:
+            recon = bernoulli_nll(self.decode_logits(z, y), x).mean()
+        else:
+            x2, y2 = partner
+            logits = self.decode_logits(torch.cat([z, z]), torch.cat([y, y2]))  # one decoder pass for both
+            recon = 2 * bernoulli_nll(logits, torch.cat([x, x2])).mean()
         kl = posterior.kl().mean()
         return LossBreakdown(recon + beta * kl, recon, kl)
