@@ -240,3 +240,20 @@ def test_the_pinned_hashes_are_the_installed_files():
     for name, sri in live.RUNTIME["files"].items():
         digest = base64.b64encode(hashlib.sha384((live.LOCAL_DIST / name).read_bytes()).digest()).decode()
         assert sri == f"sha384-{digest}", name
+
+
+def test_the_app_serves_its_files_and_export_folders_that_hold_nothing_else():
+    """Static paths: live.js, the runtime's files, and each live model's onnx/ folder, holding its two exports only."""
+    from pathlib import Path
+
+    from zoo.demo import ZooView
+    from zoo.onnx import DECODER_FILE, ENCODER_FILE
+
+    view = ZooView()
+    paths = [Path(p) for p in live.static_paths(view)]
+    folders = [p for p in paths if p.is_dir()]
+    assert len(folders) == len(live.live_models(view)) and len(paths) == len(set(paths))
+    for folder in folders:
+        assert {f.name for f in folder.iterdir()} == {ENCODER_FILE, DECODER_FILE}, folder
+    assert all(p.is_file() for p in paths if p not in folders)
+    assert live.SCRIPT.resolve() in paths

@@ -65,13 +65,16 @@ def live_models(view) -> dict[str, dict]:
 
 
 def static_paths(view) -> list[str]:
-    """The files the page fetches from this app: live.js, the runtime (when installed) and each export. Files, never folders."""
+    """What the page fetches from this app: live.js and the runtime's files (when installed), and each model's
+    `onnx/` folder, which holds nothing but its two exports. Gradio checks every output file of every request
+    against each of these paths (two realpath calls each), so a folder is registered instead of its two files:
+    half the paths, the same files served."""
     paths = [SCRIPT]
     if local_runtime():
         paths += [LOCAL_DIST / name for name in RUNTIME["files"]]
     for model in live_models(view).values():
-        paths += [Path(model["encoder"]), Path(model["decoder"])]
-    return [str(Path(p).resolve()) for p in paths]
+        paths += [Path(model["encoder"]).parent]
+    return list(dict.fromkeys(str(Path(p).resolve()) for p in paths))
 
 
 def manifest(view) -> dict:
