@@ -201,6 +201,34 @@ def test_page_decodes_fixed_codes_like_pytorch(loaded, name):
     assert np.abs(np.round(np.array(decoded) * 255) - np.round(expected * 255)).max() <= PIXEL_TOLERANCE
 
 
+def test_a_drawing_is_reconstructed_like_pytorch(loaded):
+    """Draw and watch: the pad's pixels as the page frames them, through PyTorch's encoder (μ) and decoder,
+    give the reconstruction the page paints beside the pad, within 2/255 (the left map's unconditional model)."""
+    page, requests = loaded
+    page.get_by_role("tab", name="Latent map").click()
+    page.wait_for_function("window.vaeZooLive.state.latent_map")
+    quiet(page, requests)
+    page.locator("#map-draw-clear").click()
+    before = timings(page)
+    drag(page, "#map-draw-pad", 0.3, 0.7)
+    page.mouse.up()
+    settle(page, "draw", before)
+    quiet(page, requests)
+    name = page.evaluate("window.vaeZooLive.state.latent_map.left.name")
+    model = zoo.create_model(name, device="cpu")
+    assert not model.conditional
+    pixels = page.evaluate("(n) => Array.from(window.vaeZooLive.draw.pixels(window.VAE_ZOO_LIVE.models[n]))", name)
+    painted = page.evaluate("""() => { const c = document.querySelector('#map-draw-left canvas');
+        return [c.width, c.height, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }""")
+    width, height, rgba = painted
+    assert (height, width) == tuple(model.input_shape[1:])  # one canvas pixel per image pixel, enlarged by CSS
+    x = torch.tensor(pixels, dtype=torch.float32).reshape(1, *model.input_shape)
+    expected = np.round(model.decode(model.encode(x).mean)[0, 0].detach().numpy() * 255)
+    shown = np.array(rgba).reshape(height, width, 4)[..., 0]
+    assert np.abs(shown - expected).max() <= PIXEL_TOLERANCE
+    page.locator("#map-draw-clear").click()
+
+
 def test_without_webassembly_the_page_says_so_and_uses_the_server(browser, app_url):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_init_script("delete window.WebAssembly;")

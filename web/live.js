@@ -509,21 +509,32 @@ const draw = {
   watch(final = true) {
     const started = lastInput ?? performance.now();
     schedule("draw", async () => {
+      const inputs = new Map(); // the pad read once per input shape and framing (both maps share a dataset)
       for (const side of ["left", "right"]) {
         const m = serverState.latent_map?.[side];
         const model = m && CONFIG.models[m.name];
         if (status !== "ready" || !model) continue;
-        const x = this.pixels(model);
+        const key = JSON.stringify([model.input_shape, model.framing]);
+        if (!inputs.has(key)) inputs.set(key, this.pixels(model));
+        const x = inputs.get(key);
         if (!x) continue;
         const [, h, w] = model.input_shape;
         const guess = !final && this.guess[side]?.name === m.name ? this.guess[side].label : null;
         const code = await this.bestCode(m.name, model, x, guess);
         this.guess[side] = { name: m.name, label: code.label };
-        show(`map-draw-${side}`, single(await decode(m.name, [code.mean], [code.label]), h, w));
+        this.paint(side, tiles(await decode(m.name, [code.mean], [code.label]), 1, h, w, 1, 0, 1));
         this.dot(side, m, code.mean);
       }
       timed("draw", started);
     });
+  },
+  // The reconstruction as a canvas of its own pixels in the pad's row, enlarged by CSS: no PNG to encode per tick.
+  paint(side, canvas) {
+    const out = document.getElementById(`map-draw-${side}`);
+    if (!out) return;
+    canvas.className = "vae-live-draw";
+    canvas.style.cssText = "width:100%;height:100%;image-rendering:pixelated";
+    out.replaceChildren(canvas);
   },
   // A conditional model is given the label with the lowest −ELBO (zoo/demo/view.py best_label), one encode and
   // decode per label (62 for glyphs: too slow for every tick); during a stroke, `guess` (the label of the last
