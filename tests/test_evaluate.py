@@ -114,7 +114,7 @@ QUALITY_TARGETS = {
                                     "prior_sample_accuracy": (">=", 0.85), "prior_sample_accuracy_plain": (">=", 0.85),
                                     "cycle_mse_per_pixel": ("<", 0.03)},
     "cvae_conv_z8.mnist": {"label_swap_accuracy": (">=", 0.90)},
-    # Issue 11: swaps read as the asked character (its style gain target, >= 0.5, is not met: README).
+    # Issue 11: swaps read as the asked character (its style gain, 0.37 paired, is short of the 0.5 target: README).
     "cvae_conv_z32.glyphs": {"label_swap_accuracy": (">=", 0.9), "label_swap_accuracy_plain": (">=", 0.9)},
     # Issue 12: the true label swap (renderings of the same factors under the other shapes).
     "cvae_conv_z10.shapes": {"style_gain": (">=", 0.7)},
@@ -147,3 +147,16 @@ def test_recorded_shapes_sweep_rises_with_beta_up_to_a_point():
     best = max(mig, key=mig.get)
     assert mig[best] > mig[1.0] and best < max(mig) and mig[max(mig)] < mig[best], mig
     assert all(0 < m["factor_vae_score"] <= 1 for m in sweep.values())
+
+
+def test_a_limit_takes_images_evenly_spaced_over_the_split():
+    """A split stored class by class (glyphs: face by face) is all seen: `limit` images from its whole length."""
+    test = shipped_or_loaded_test_split("mnist", 100)
+    order = test[1].argsort(stable=True)  # sorted by label: the first 20 images would be zeros only
+    by_label = (test[0][order], test[1][order])
+    limited = evaluate("ae_conv_z2.mnist", write_card=False, test_split=by_label, limit=20)
+    spaced = torch.linspace(0, 99, 20).round().long()
+    whole = evaluate("ae_conv_z2.mnist", write_card=False, test_split=(by_label[0][spaced], by_label[1][spaced]))
+    assert limited["test_images"] == 20 and "20 of its 100 images, evenly spaced" in limited["test_source"]
+    assert limited["mse_per_pixel"] == pytest.approx(whole["mse_per_pixel"])
+    assert len(set(by_label[1][spaced].tolist())) == len(set(test[1].tolist()))  # every label

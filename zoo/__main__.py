@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CUDA only)")
         else:
             p.add_argument("--k", type=int, default=64, help="importance samples for the NLL estimate (default 64)")
-            p.add_argument("--limit", type=int, help="evaluate on the first N test images only")
+            p.add_argument("--limit", type=int, help="evaluate on N test images only, evenly spaced over the split")
             p.add_argument("--json", action="store_true", help="print JSON")
             p.add_argument("--no-card", action="store_true", help="do not write the results into the model card")
             p.add_argument("--style-faces", type=int, default=24,

@@ -44,7 +44,7 @@ ACTIVE_UNIT_THRESHOLD = 0.01
 def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batch_size: int = 250,
              write_card: bool = True, test_split: tuple[torch.Tensor, torch.Tensor] | None = None, seed: int = 0,
              test_source: str | None = None, style_faces: int = 24, swap_sets: int = 1000) -> dict:
-    """Measure `name` on its test split. `k` importance samples for the NLL; `limit` caps images.
+    """Measure `name` on its test split. `k` importance samples for the NLL; `limit` takes that many images, evenly spaced.
 
     `test_split` (images, labels) replaces the dataset's test split, `test_source` says where it came from.
     `style_faces`: how many held-out faces (seeded) the style metrics of a face dataset use; `swap_sets`:
@@ -58,8 +58,13 @@ def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batc
     if test_split is None:
         test_split, test_source = dataset.load("test"), dataset.source("test")
     images, labels = test_split
-    n = len(labels) if limit is None else min(limit, len(labels))
     test_source = test_source or f"{len(labels)} {spec.dataset} images passed to evaluate()"
+    chosen = torch.arange(len(labels))
+    if limit is not None and limit < len(labels):  # evenly spaced, so a split stored class by class (or face by face) is all seen
+        chosen = torch.linspace(0, len(labels) - 1, limit).round().long()
+        images, labels = images[chosen], labels[chosen]
+        test_source += f"; {limit} of its {len(test_split[1])} images, evenly spaced (--limit)"
+    n = len(labels)
     generator = torch.Generator(device=dev).manual_seed(seed)
     variational = model.variational
 
@@ -113,7 +118,7 @@ def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batc
     if own_test_split and dataset.render is not None and dataset.factor_names:
         from .disentanglement import disentanglement_metrics
 
-        factors = dataset.factors("test")[:n].numpy()
+        factors = dataset.factors("test")[chosen].numpy()
         metrics.update(disentanglement_metrics(codes.numpy(), factors, dataset.factor_names, seed=seed))
     metrics = {key: (round(v, 5) if isinstance(v, float) else v) for key, v in metrics.items() if v is not None}
     if write_card:
