@@ -316,8 +316,11 @@ function settleKeyboardInput() {
 const SLIDERS = [["itp-t", "interpolate"], ["smp-temp", "sample"], ["trv-slider-", "traverse"]];
 const fromDom = {}; // kind -> true while a tick drawn from the DOM awaits Gradio's copy of it
 
+// The slider block (elem_id) around a range input: Gradio gives the input an id of its own (range_id_N).
+const SLIDER_BLOCKS = SLIDERS.map(([prefix]) => (prefix.endsWith("-") ? `[id^='${prefix}']` : `#${prefix}`)).join(", ");
+
 function sliderKind(range) {
-  const id = range.closest("[id]")?.id ?? "";
+  const id = range.closest(SLIDER_BLOCKS)?.id ?? "";
   return SLIDERS.find(([prefix]) => (prefix.endsWith("-") ? id.startsWith(prefix) : id === prefix))?.[1];
 }
 
