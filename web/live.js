@@ -313,15 +313,12 @@ function settleKeyboardInput() {
 // frame that follows the move is drawn. Gradio hands the same tick over later (its events cross a
 // task, which cost a whole frame: 16.5 ms to the painted frame instead of 1-2 ms more than written);
 // `tick` then skips it, and still takes the ticks the DOM path does not see (a number typed in a box).
-const SLIDERS = [["itp-t", "interpolate"], ["smp-temp", "sample"], ["trv-slider-", "traverse"]];
+// Each live slider's block (its elem_id; Gradio gives the range input an id of its own, range_id_N) and kind.
+const SLIDERS = [["#itp-t", "interpolate"], ["#smp-temp", "sample"], ["[id^='trv-slider-']", "traverse"]];
 const fromDom = {}; // kind -> true while a tick drawn from the DOM awaits Gradio's copy of it
 
-// The slider block (elem_id) around a range input: Gradio gives the input an id of its own (range_id_N).
-const SLIDER_BLOCKS = SLIDERS.map(([prefix]) => (prefix.endsWith("-") ? `[id^='${prefix}']` : `#${prefix}`)).join(", ");
-
 function sliderKind(range) {
-  const id = range.closest(SLIDER_BLOCKS)?.id ?? "";
-  return SLIDERS.find(([prefix]) => (prefix.endsWith("-") ? id.startsWith(prefix) : id === prefix))?.[1];
+  return SLIDERS.find(([block]) => range.closest(block))?.[1];
 }
 
 // Every slider's value the way Gradio's event passes them (traverse: all of its sliders, in order): the
