@@ -9,7 +9,7 @@ import torch
 
 from zoo import Dataset, Framing
 from zoo.evaluate import style_metrics_of
-from zoo.style_metrics import class_means, style_swap_metrics
+from zoo.style_metrics import NearestFace, class_means, style_swap_metrics
 
 K = 6  # labels
 
@@ -39,21 +39,6 @@ class ClassMeanModel(torch.nn.Module):
         return self.means[y]
 
 
-class OracleModel(torch.nn.Module):
-    """Recognises the face of a glyph and draws that face's true glyph of the asked label."""
-
-    def __init__(self, faces):
-        super().__init__()
-        self.register_buffer("faces", faces)
-
-    def encode(self, x, y):
-        matches = (self.faces[:, y] == x[None]).flatten(2).all(2)  # (F, B): which face each glyph is
-        return SimpleNamespace(mean=matches.float().argmax(0, keepdim=True).T.float())  # (B, 1) face index
-
-    def decode(self, z, y):
-        return self.faces[z[:, 0].long(), y]
-
-
 def test_a_model_that_ignores_the_style_scores_zero():
     train, test = random_faces(8, 0), random_faces(5, 1)
     means = class_means(train.flatten(0, 1), torch.arange(K).repeat(8), K)
@@ -66,7 +51,7 @@ def test_a_model_that_ignores_the_style_scores_zero():
 def test_a_model_that_draws_the_truth_scores_one():
     test = random_faces(5, 1)
     means = class_means(random_faces(8, 0).flatten(0, 1), torch.arange(K).repeat(8), K)
-    metrics = style_swap_metrics(OracleModel(test), test, means)
+    metrics = style_swap_metrics(NearestFace(test), test, means)
     assert metrics["style_gain"] == pytest.approx(1.0)
     assert metrics["swap_mse"] == 0
     assert metrics["swap_ssim"] == pytest.approx(1.0) and metrics["recon_ssim"] == pytest.approx(1.0)
@@ -75,11 +60,24 @@ def test_a_model_that_draws_the_truth_scores_one():
 def test_a_blurred_truth_scores_in_between():
     test = random_faces(5, 1)
     means = class_means(random_faces(8, 0).flatten(0, 1), torch.arange(K).repeat(8), K)
-    oracle = OracleModel(test)
+    oracle = NearestFace(test)
     blurred = SimpleNamespace(encode=oracle.encode,
                               decode=lambda z, y: 0.5 * oracle.decode(z, y) + 0.5 * means[y])
     metrics = style_swap_metrics(blurred, test, means)
     assert 0.5 < metrics["style_gain"] < 1 and metrics["swap_ssim"] < 1
+
+
+def test_the_nearest_training_face_is_a_lookup_between_the_class_mean_and_the_truth():
+    """The training faces have the test faces' stroke widths but other inks: the nearest one draws the right
+    width in a wrong ink, better than the class mean, short of the truth."""
+    train, test = random_faces(8, 0), random_faces(5, 1)
+    means = class_means(train.flatten(0, 1), torch.arange(K).repeat(8), K)
+    lookup = NearestFace(train)
+    widths = lambda faces: (faces > 0).flatten(2).sum(2)[:, 0] // 12  # noqa: E731 (each face's stroke width)
+    assert widths(lookup.decode(lookup.encode(test[:, 0], torch.zeros(5, dtype=torch.long)).mean, torch.zeros(5, dtype=torch.long))).tolist() \
+        == widths(test).tolist()
+    metrics = style_swap_metrics(lookup, test, means)
+    assert 0.5 < metrics["style_gain"] < 1
 
 
 def test_class_means_average_each_label():
@@ -102,9 +100,11 @@ def test_evaluate_groups_a_face_dataset_into_complete_sets():
 
     dataset = Dataset(name="faces", input_shape=(1, 16, 16), label_names=tuple("abcdef"), description="constructed faces",
                       framing=Framing(box=12, centring="box"), loader=loader, factor_names=("face",),
-                      factor_loader=lambda split: face_ids[order, None])
-    metrics = style_metrics_of(OracleModel(test), dataset, max_faces=3)
+                      factor_loader=lambda split: torch.arange(8).repeat_interleave(K)[:, None] if split == "train"
+                      else face_ids[order, None])
+    metrics = style_metrics_of(NearestFace(test), dataset, max_faces=3)
     assert metrics["style_faces"] == 3 and metrics["style_gain"] == pytest.approx(1.0)
+    assert 0 < metrics["nearest_face_style_gain"] < 1  # the lookup over the training faces, beside it
 
 
 def test_label_swap_accuracy_reads_every_batch_of_the_split():

@@ -128,22 +128,33 @@ def evaluate(name: str, k: int = 64, device=None, limit: int | None = None, batc
 
 def style_metrics_of(model, dataset, max_faces: int, seed: int = 0, device="cpu") -> dict:
     """The style metrics (zoo/style_metrics.py) on a seeded choice of `max_faces` test faces of a face
-    dataset (one image of every label per face), with the training split's class means."""
-    from .style_metrics import class_means, style_swap_metrics
+    dataset (one image of every label per face), with the training split's class means; and, on the same
+    faces, those of `NearestFace` over the training faces (keys `nearest_face_*`), the lookup to beat."""
+    from .style_metrics import NearestFace, class_means, style_swap_metrics
 
-    images, labels = dataset.load("test")
-    face_ids = dataset.factors("test")[:, dataset.factor_names.index("face")]
-    faces = face_ids.unique()  # sorted
-    chosen = faces[torch.randperm(len(faces), generator=torch.Generator().manual_seed(seed))[:max_faces]].sort().values
+    test_faces = face_sets(dataset, "test")
+    chosen = torch.randperm(len(test_faces), generator=torch.Generator().manual_seed(seed))[:max_faces].sort().values
+    sets = test_faces[chosen]
+    train_images, train_labels = dataset.load("train")
+    means = class_means(train_images, train_labels, dataset.num_classes)
+    result = style_swap_metrics(model, sets, means, device)
+    lookup = style_swap_metrics(NearestFace(face_sets(dataset, "train")), sets, means, "cpu")
+    reference = {f"nearest_face_{key}": lookup[key] for key in ("style_gain", "swap_mse", "swap_ssim")}
+    return result | reference | {"style_faces_seed": seed}
+
+
+def face_sets(dataset, split: str) -> torch.Tensor:
+    """(F, K, C, H, W): every face of `split` that has one image of each of the K labels, in face order, each
+    face's images in label order (glyph k has label k)."""
+    images, labels = dataset.load(split)
+    face_ids = dataset.factors(split)[:, dataset.factor_names.index("face")]
     sets = []
-    for face in chosen.tolist():
+    for face in face_ids.unique().tolist():  # sorted
         rows = torch.nonzero(face_ids == face).flatten()
         order = labels[rows].argsort()
-        if labels[rows][order].tolist() == list(range(dataset.num_classes)):  # a complete set, in label order
+        if labels[rows][order].tolist() == list(range(dataset.num_classes)):  # a complete set
             sets.append(images[rows[order]])
-    train_images, train_labels = dataset.load("train")
-    result = style_swap_metrics(model, torch.stack(sets), class_means(train_images, train_labels, dataset.num_classes), device)
-    return result | {"style_faces_seed": seed}
+    return torch.stack(sets)
 
 
 def rendered_swap_metrics(model, dataset, count: int, seed: int = 0, device="cpu") -> dict:

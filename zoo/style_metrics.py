@@ -10,9 +10,15 @@ and compare with the face's true glyph of that label.
   style_gain = 1 − swap_mse / class_mean_mse: 0 for a model that ignores the style (it can do no
       better than the class mean), 1 for one that draws the true glyph;
   recon_ssim: plain reconstructions (each glyph under its own label), for scale.
+
+`NearestFace` is the reference a model should beat, with nothing learnt: it takes the training face
+whose glyph of the same character is nearest and draws that face's glyphs. Its style gain is what
+looking up the most similar known typeface achieves from one glyph.
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import torch
 from torch import Tensor
@@ -54,6 +60,25 @@ def style_swap_metrics(model, faces: Tensor, class_means: Tensor, device: torch.
         "recon_ssim": torch.cat(recon_ssim).mean().item(),
         "style_faces": num_faces,
     }
+
+
+class NearestFace:
+    """Label swaps by lookup: a glyph's "code" is the face of `faces` (F, K, C, H, W; glyph k has label k) whose
+    glyph of the same label is nearest to it (MSE), and decoding draws that face's glyph of the asked label.
+    With the test faces themselves as `faces` it is an oracle (style gain 1); with the training faces, the
+    reference a model's swaps should beat."""
+
+    def __init__(self, faces: Tensor):
+        self.faces = faces.float()
+        self.flat = self.faces.flatten(2)  # (F, K, C*H*W)
+
+    def encode(self, x: Tensor, y: Tensor):
+        distances = torch.stack([(self.flat[:, k] - glyph).square().mean(-1)  # (F,) per glyph: no (F, B, P) copy
+                                 for glyph, k in zip(x.cpu().flatten(1), y.tolist())], dim=1)  # (F, B)
+        return SimpleNamespace(mean=distances.argmin(0, keepdim=True).T.float().to(x.device))  # (B, 1): a face index
+
+    def decode(self, z: Tensor, y: Tensor) -> Tensor:
+        return self.faces[z[:, 0].long().cpu(), y.cpu()].to(z.device)
 
 
 def class_means(images: Tensor, labels: Tensor, num_classes: int) -> Tensor:
