@@ -429,8 +429,18 @@ const maps = {
 // Draw and watch: each stroke on the pad is encoded by both maps' models; their reconstructions
 // update and their codes move as a dot on each map (through the map's own plane: PCA for large codes)
 
+const STROKE = 18; // the pen's width, in the pad's pixels
+
 const draw = {
   pad: null,
+  ink: null, // [left, top, right, bottom]: where strokes may have left ink (each segment's box, widened by the pen)
+  small: new Map(), // "h×w" -> the canvas a drawing is scaled into (one per input size, reused)
+  inked(a, b) {
+    const r = STROKE / 2 + 2; // a round cap's radius and its anti-aliased edge
+    const [x0, x1] = [Math.min(a[0], b[0]) - r, Math.max(a[0], b[0]) + r], [y0, y1] = [Math.min(a[1], b[1]) - r, Math.max(a[1], b[1]) + r];
+    const box = this.ink ?? [x0, y0, x1, y1];
+    this.ink = [Math.min(box[0], x0), Math.min(box[1], y0), Math.max(box[2], x1), Math.max(box[3], y1)].map(Math.round);
+  },
   setup() {
     const host = document.getElementById("map-draw");
     if (!host || this.pad) return;
@@ -438,8 +448,8 @@ const draw = {
     pad.width = pad.height = 280;
     pad.id = "map-draw-pad";
     pad.style.cssText = "background:#000;touch-action:none;cursor:crosshair;border:1px solid #888";
-    const ctx = pad.getContext("2d");
-    const clear = () => { ctx.fillStyle = "#000"; ctx.fillRect(0, 0, pad.width, pad.height); };
+    const ctx = pad.getContext("2d", { willReadFrequently: true }); // read every tick: keep it in memory, not on the GPU
+    const clear = () => { ctx.fillStyle = "#000"; ctx.fillRect(0, 0, pad.width, pad.height); this.ink = null; };
     clear();
     let last = null;
     const at = (e) => { const r = pad.getBoundingClientRect(); return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height]; };
@@ -447,8 +457,9 @@ const draw = {
     pad.addEventListener("pointermove", (e) => {
       if (!last) return;
       const next = at(e);
-      ctx.strokeStyle = "#fff"; ctx.lineWidth = 18; ctx.lineCap = "round";
+      ctx.strokeStyle = "#fff"; ctx.lineWidth = STROKE; ctx.lineCap = "round";
       ctx.beginPath(); ctx.moveTo(...last); ctx.lineTo(...next); ctx.stroke();
+      this.inked(last, next);
       last = next;
       this.watch(false);
     });
@@ -473,18 +484,22 @@ const draw = {
   // longer side to the dataset's box, centre it (MNIST: by centre of mass). null while empty.
   pixels(model) {
     const [, h, w] = model.input_shape;
-    const src = this.pad.getContext("2d").getImageData(0, 0, this.pad.width, this.pad.height);
+    // Only the part of the pad the strokes reached is read and searched for ink (above 0.15, as prepare() does).
+    const [l, t] = [Math.max(0, this.ink?.[0] ?? 0), Math.max(0, this.ink?.[1] ?? 0)];
+    const [r, b] = [Math.min(this.pad.width, this.ink?.[2] ?? this.pad.width), Math.min(this.pad.height, this.ink?.[3] ?? this.pad.height)];
+    if (r <= l || b <= t) return null;
+    const src = this.pad.getContext("2d", { willReadFrequently: true }).getImageData(l, t, r - l, b - t);
     let top = Infinity, left = Infinity, bottom = -1, right = -1;
     for (let y = 0; y < src.height; y++) for (let x = 0; x < src.width; x++) {
-      if (src.data[(y * src.width + x) * 4] > 0.15 * 255) { top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x); }
+      if (src.data[(y * src.width + x) * 4] > 0.15 * 255) { top = Math.min(top, t + y); bottom = Math.max(bottom, t + y); left = Math.min(left, l + x); right = Math.max(right, l + x); }
     }
     if (bottom < 0) return null;
     const bh = bottom - top + 1, bw = right - left + 1;
     const scale = model.framing.box / Math.max(bh, bw);
     const nh = Math.max(1, Math.round(bh * scale)), nw = Math.max(1, Math.round(bw * scale));
-    const small = document.createElement("canvas");
-    small.width = w; small.height = h;
-    const ctx = small.getContext("2d");
+    if (!this.small.has(`${h}×${w}`)) this.small.set(`${h}×${w}`, Object.assign(document.createElement("canvas"), { width: w, height: h }));
+    const ctx = this.small.get(`${h}×${w}`).getContext("2d", { willReadFrequently: true });
+    ctx.clearRect(0, 0, w, h);
     ctx.imageSmoothingEnabled = true; ctx.imageSmoothingQuality = "high";
     const y0 = Math.floor((h - nh) / 2), x0 = Math.floor((w - nw) / 2);
     ctx.drawImage(this.pad, left, top, bw, bh, x0, y0, nw, nh);
@@ -510,6 +525,7 @@ const draw = {
     const started = lastInput ?? performance.now();
     schedule("draw", async () => {
       const inputs = new Map(); // the pad read once per input shape and framing (both maps share a dataset)
+      const shown = [];
       for (const side of ["left", "right"]) {
         const m = serverState.latent_map?.[side];
         const model = m && CONFIG.models[m.name];
@@ -522,9 +538,11 @@ const draw = {
         const guess = !final && this.guess[side]?.name === m.name ? this.guess[side].label : null;
         const code = await this.bestCode(m.name, model, x, guess);
         this.guess[side] = { name: m.name, label: code.label };
-        this.paint(side, tiles(await decode(m.name, [code.mean], [code.label]), 1, h, w, 1, 0, 1));
-        this.dot(side, m, code.mean);
+        shown.push([side, m, code.mean, tiles(await decode(m.name, [code.mean], [code.label]), 1, h, w, 1, 0, 1)]);
       }
+      // The page is read (where each map sits) before it is written, so the browser lays it out once, not per map.
+      const dots = shown.map(([side, m, z]) => this.dotAt(side, m, z));
+      shown.forEach(([side, , , canvas], i) => { this.paint(side, canvas); this.place(side, dots[i]); });
       timed("draw", started);
     });
   },
@@ -559,16 +577,23 @@ const draw = {
     }
     return { mean: mean[best], label: best };
   },
-  // The code as a dot on the map: into the map's plane ((z − center) · basis), then MapFrame.to_pixel.
-  dot(side, m, z) {
+  // Where the code sits on the map, in page coordinates: into the map's plane ((z − center) · basis), then
+  // MapFrame.to_pixel, then through the <img>'s letterboxed scaling. null while the map is not shown.
+  dotAt(side, m, z) {
     const img = document.querySelector(`#map-${side}-img img`);
-    if (!img || !img.naturalWidth) return;
+    if (!img || !img.naturalWidth) return null;
     const d = z.map((v, i) => v - m.center[i]);
     const u = d.reduce((s, v, i) => s + v * m.basis[i][0], 0), v = d.reduce((s, x, i) => s + x * m.basis[i][1], 0);
     const f = m.frame;
     const px = f.left + ((u - f.lo) / (f.hi - f.lo)) * f.side, py = f.top + ((f.hi - v) / (f.hi - f.lo)) * f.side;
     const rect = img.getBoundingClientRect();
     const scale = Math.min(rect.width / img.naturalWidth, rect.height / img.naturalHeight);
+    return [window.scrollX + rect.left + (rect.width - img.naturalWidth * scale) / 2 + px * scale,
+      window.scrollY + rect.top + (rect.height - img.naturalHeight * scale) / 2 + py * scale];
+  },
+  // The code's dot at `at` (from dotAt), created on first use.
+  place(side, at) {
+    if (!at) return;
     let dot = document.getElementById(`map-${side}-dot`);
     if (!dot) {
       dot = document.createElement("div");
@@ -577,8 +602,8 @@ const draw = {
       dot.style.cssText = "position:absolute;width:14px;height:14px;margin:-7px 0 0 -7px;border-radius:50%;background:#e11;border:2px solid #fff;pointer-events:none;z-index:10";
       document.body.append(dot);
     }
-    dot.style.left = `${window.scrollX + rect.left + (rect.width - img.naturalWidth * scale) / 2 + px * scale}px`;
-    dot.style.top = `${window.scrollY + rect.top + (rect.height - img.naturalHeight * scale) / 2 + py * scale}px`;
+    dot.style.left = `${at[0]}px`;
+    dot.style.top = `${at[1]}px`;
   },
 };
 
