@@ -42,6 +42,11 @@ METRICS = {
     "class_mean_mse": ("Class-mean MSE", "the mean training image of each label against the same true images"),
     "swap_ssim": ("Swap SSIM", "SSIM (torchmetrics, 11×11 Gaussian window) of those swaps against the true images"),
     "recon_ssim": ("Reconstruction SSIM", "SSIM of plain reconstructions (own label), for scale"),
+    "nearest_face_style_gain": ("Style gain of the lookup", "the same swaps drawn by looking up the training face whose "
+                                "glyph of the same character is nearest (zoo/style_metrics.py NearestFace): the reference "
+                                "to beat, with nothing learnt"),
+    "nearest_face_swap_mse": ("Swap MSE of the lookup", "that lookup's swaps against the true images"),
+    "nearest_face_swap_ssim": ("Swap SSIM of the lookup", "SSIM of that lookup's swaps against the true images"),
     "style_faces": ("Held-out sets", "faces (glyphs) or re-rendered test images (shapes) the style metrics use, a seeded "
                     "choice of the test split's"),
     "mig": ("MIG", "mutual information gap (disentanglement_lib's definition: 10,000 test images, 20-bin histograms of "
