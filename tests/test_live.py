@@ -21,6 +21,7 @@ from PIL import Image
 import zoo
 from chromium import NEEDS_CHROMIUM
 from ui import live
+from zoo.demo.images import prepare
 
 TIMEOUT_MS = 120_000  # a loaded 2-core machine: the first load runs every tab once
 PIXEL_TOLERANCE = 2  # of 255
@@ -222,6 +223,12 @@ def test_a_drawing_is_reconstructed_like_pytorch(loaded):
         return [c.width, c.height, Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data)]; }""")
     width, height, rgba = painted
     assert (height, width) == tuple(model.input_shape[1:])  # one canvas pixel per image pixel, enlarged by CSS
+    # The page frames the drawing as the server frames an upload (images.prepare), though it reads only the part
+    # of the pad its strokes reached: the same crop, scale and centring (the resampling filters differ a little).
+    pad = page.evaluate("() => document.getElementById('map-draw-pad').toDataURL('image/png')")
+    grey = np.asarray(Image.open(io.BytesIO(base64.b64decode(pad.split(",", 1)[1]))).convert("L"), dtype=np.float32) / 255
+    framed = prepare(grey, zoo.get_spec(name).dataset)
+    assert np.abs(framed - np.array(pixels).reshape(framed.shape)).mean() < 0.02
     x = torch.tensor(pixels, dtype=torch.float32).reshape(1, *model.input_shape)
     expected = np.round(model.decode(model.encode(x).mean)[0, 0].detach().numpy() * 255)
     shown = np.array(rgba).reshape(height, width, 4)[..., 0]
