@@ -490,8 +490,8 @@ const draw = {
   pixels(model) {
     const [, h, w] = model.input_shape;
     // Only the part of the pad the strokes reached is read and searched for ink (above 0.15, as prepare() does).
-    const [l, t] = [Math.max(0, this.ink?.[0] ?? 0), Math.max(0, this.ink?.[1] ?? 0)];
-    const [r, b] = [Math.min(this.pad.width, this.ink?.[2] ?? this.pad.width), Math.min(this.pad.height, this.ink?.[3] ?? this.pad.height)];
+    const ink = this.ink ?? [0, 0, this.pad.width, this.pad.height];
+    const [l, t, r, b] = [Math.max(0, ink[0]), Math.max(0, ink[1]), Math.min(this.pad.width, ink[2]), Math.min(this.pad.height, ink[3])];
     if (r <= l || b <= t) return null;
     const src = this.pad.getContext("2d", { willReadFrequently: true }).getImageData(l, t, r - l, b - t);
     let top = Infinity, left = Infinity, bottom = -1, right = -1;
@@ -502,8 +502,9 @@ const draw = {
     const bh = bottom - top + 1, bw = right - left + 1;
     const scale = model.framing.box / Math.max(bh, bw);
     const nh = Math.max(1, Math.round(bh * scale)), nw = Math.max(1, Math.round(bw * scale));
-    if (!this.small.has(`${h}×${w}`)) this.small.set(`${h}×${w}`, Object.assign(document.createElement("canvas"), { width: w, height: h }));
-    const ctx = this.small.get(`${h}×${w}`).getContext("2d", { willReadFrequently: true });
+    const size = `${h}×${w}`;
+    if (!this.small.has(size)) this.small.set(size, Object.assign(document.createElement("canvas"), { width: w, height: h }));
+    const ctx = this.small.get(size).getContext("2d", { willReadFrequently: true });
     ctx.clearRect(0, 0, w, h);
     ctx.imageSmoothingEnabled = true; ctx.imageSmoothingQuality = "high";
     const y0 = Math.floor((h - nh) / 2), x0 = Math.floor((w - nw) / 2);

@@ -135,18 +135,18 @@ def style_metrics_of(model, dataset, max_faces: int, seed: int = 0, device="cpu"
     test_faces = face_sets(dataset, "test")
     chosen = torch.randperm(len(test_faces), generator=torch.Generator().manual_seed(seed))[:max_faces].sort().values
     sets = test_faces[chosen]
-    train_images, train_labels = dataset.load("train")
-    means = class_means(train_images, train_labels, dataset.num_classes)
+    train = dataset.load("train")  # once: the class means and the lookup's faces
+    means = class_means(*train, dataset.num_classes)
     result = style_swap_metrics(model, sets, means, device)
-    lookup = style_swap_metrics(NearestFace(face_sets(dataset, "train")), sets, means, "cpu")
+    lookup = style_swap_metrics(NearestFace(face_sets(dataset, "train", train)), sets, means, "cpu")
     reference = {f"nearest_face_{key}": lookup[key] for key in ("style_gain", "swap_mse", "swap_ssim")}
     return result | reference | {"style_faces_seed": seed}
 
 
-def face_sets(dataset, split: str) -> torch.Tensor:
+def face_sets(dataset, split: str, loaded: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
     """(F, K, C, H, W): every face of `split` that has one image of each of the K labels, in face order, each
-    face's images in label order (glyph k has label k)."""
-    images, labels = dataset.load(split)
+    face's images in label order (glyph k has label k). `loaded`: the split's (images, labels), if already loaded."""
+    images, labels = loaded or dataset.load(split)
     face_ids = dataset.factors(split)[:, dataset.factor_names.index("face")]
     sets = []
     for face in face_ids.unique().tolist():  # sorted
