@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
 
 import numpy as np
@@ -12,6 +13,7 @@ from PIL import Image
 import zoo
 from zoo.demo import LINKS, ZooView, make_link, read_link, tabs
 from zoo.demo import images as im
+from zoo.demo import plots as plot_module
 from zoo.demo.examples import load_examples
 
 MODELS = zoo.list_models()
@@ -331,6 +333,26 @@ def test_traverse_orders_dimensions_by_activity(zd, name):
 def test_traverse_decode_needs_an_encoded_input(zd):
     with pytest.raises(ValueError, match="encode an input first"):
         tabs.traverse.traverse_decode(zd, None, [0.0])
+
+
+def test_the_posterior_plot_redraws_only_its_marks_and_leaves_none_behind():
+    """The plot keeps each layout's axes and redraws the marks (plots._PosteriorFrame): after other
+    values, and with several threads drawing at once, each plot is the one a fresh figure draws."""
+    rng = np.random.default_rng(0)
+    plots = [[("vae", rng.normal(size=10) * 2, np.abs(rng.normal(size=10))), ("ae", rng.normal(size=10) * 2, np.zeros(10))]
+             for _ in range(4)]  # one layout, four sets of marks; |μ| > 3 (a red diamond at the edge) in some
+    fresh = []
+    for rows in plots:
+        plot_module._posterior_frame.cache_clear()
+        fresh.append(plot_module.posterior_plot(rows))
+    assert all(np.array_equal(plot_module.posterior_plot(rows), want) for rows, want in zip(plots, fresh))
+
+    def draw(i):
+        return all(np.array_equal(plot_module.posterior_plot(plots[(i + k) % 4]), fresh[(i + k) % 4]) for k in range(12))
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(draw, range(4)))
+    assert not np.array_equal(fresh[0], fresh[1])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ that two requests can draw at the same time without sharing pyplot's global stat
 
 from __future__ import annotations
 
+import functools
+import threading
 from dataclasses import dataclass
 
 import matplotlib
@@ -238,41 +240,79 @@ def posterior_plot(rows: list[tuple[str, np.ndarray, np.ndarray]], width: int = 
 
     rows: (title, mean (D,), std (D,)). A μ beyond the axis is drawn at its edge as a red diamond;
     the legend under the panels says what each mark means. Returns an RGB uint8 image.
+
+    Drawn on every reconstruction, so the axes, ticks, titles and legend (nine tenths of the work)
+    are drawn once per layout and kept (`_PosteriorFrame`); each call draws only the marks over
+    them: matplotlib's blitting.
     """
-    heights = [40 + 18 * len(mean) for _, mean, _ in rows]  # pixels per panel: title and ticks, then one row per dimension
-    beyond = any(np.any(np.abs(np.asarray(mean, dtype=float)) > span) for _, mean, _ in rows)
-    names = ["μ ± σ: the region q(z|x)", "μ (all an AE has)"] + ([f"μ beyond ±{span:g}, drawn at the edge"] if beyond else [])
-    columns = _columns(names, width)
-    legend_height = LEGEND_ROW * -(-len(names) // columns) + 8
-    top, gap = 24, 34
-    height = top + sum(heights) + gap * (len(rows) - 1) + 26 + legend_height
-    with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
-        y = height - top
-        for (title, mean, std), panel in zip(rows, heights):
-            y -= panel
-            ax = fig.add_axes([52 / width, y / height, (width - 70) / width, (panel - 22) / height])
-            y -= gap
-            mean, std = np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
-            dims = np.arange(len(mean))
-            inside = np.abs(mean) <= span
-            ax.axvline(0, color="0.6", linewidth=0.8)
-            ax.errorbar(np.clip(mean, -span, span), dims, xerr=np.where(std > 0, std, np.nan), fmt="none",
-                        ecolor="tab:blue", elinewidth=4, alpha=0.7)
-            ax.scatter(mean[inside], dims[inside], s=18, color="0.1", zorder=3)
-            ax.scatter(np.sign(mean[~inside]) * span, dims[~inside], s=36, color="tab:red", marker="D", zorder=3, clip_on=False)
-            ax.set_xlim(-span * 1.04, span * 1.04)
-            ax.set_ylim(len(mean) - 0.5, -0.5)
-            step = max(1, -(-len(mean) // 8))
-            ax.set_yticks(dims[::step], [f"z{d}" for d in dims[::step]])
-            ax.set_title(title, loc="left", pad=4)
-            ax.grid(axis="x", color="0.92")
-        handles = [Line2D([], [], color="tab:blue", linewidth=4, alpha=0.7), Line2D([], [], color="0.1", marker="o", linestyle="")]
-        if beyond:
-            handles.append(Line2D([], [], color="tab:red", marker="D", linestyle=""))
-        fig.legend(handles, names, loc="lower left", ncols=columns, frameon=False, bbox_to_anchor=(0.01, 0.0),
-                   handletextpad=0.3, columnspacing=0.8, borderaxespad=0.2)
-        return _render(fig)
+    means = [np.asarray(mean, dtype=float) for _, mean, _ in rows]
+    beyond = any(np.any(np.abs(mean) > span) for mean in means)
+    frame = _posterior_frame(tuple(title for title, _, _ in rows), tuple(len(mean) for mean in means), beyond, width, span)
+    return frame.draw([(mean, np.asarray(std, dtype=float)) for mean, (_, _, std) in zip(means, rows)])
+
+
+@functools.lru_cache(maxsize=16)  # a layout per model choice and label: a few MB each, a bounded few
+def _posterior_frame(titles: tuple[str, ...], dims: tuple[int, ...], beyond: bool, width: int, span: float) -> "_PosteriorFrame":
+    return _PosteriorFrame(titles, dims, beyond, width, span)
+
+
+class _PosteriorFrame:
+    """A posterior plot's figure with everything but the marks drawn, and the marks as artists to redraw."""
+
+    def __init__(self, titles: tuple[str, ...], dims: tuple[int, ...], beyond: bool, width: int, span: float):
+        self.span = span
+        heights = [40 + 18 * d for d in dims]  # pixels per panel: title and ticks, then one row per dimension
+        names = ["μ ± σ: the region q(z|x)", "μ (all an AE has)"] + ([f"μ beyond ±{span:g}, drawn at the edge"] if beyond else [])
+        columns = _columns(names, width)
+        legend_height = LEGEND_ROW * -(-len(names) // columns) + 8
+        top, gap = 24, 34
+        height = top + sum(heights) + gap * (len(dims) - 1) + 26 + legend_height
+        self.panels = []  # (axes, ±σ bars, μ dots, μ-beyond diamonds), one per row
+        with matplotlib.rc_context(STYLE):
+            fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+            y = height - top
+            for title, d, panel in zip(titles, dims, heights):
+                y -= panel
+                ax = fig.add_axes([52 / width, y / height, (width - 70) / width, (panel - 22) / height])
+                y -= gap
+                rows = np.arange(d)
+                ax.axvline(0, color="0.6", linewidth=0.8)
+                marks = (ax.hlines([], [], [], colors="tab:blue", linewidth=4, alpha=0.7),
+                         ax.scatter([], [], s=18, color="0.1", zorder=3),
+                         ax.scatter([], [], s=36, color="tab:red", marker="D", zorder=3, clip_on=False))
+                for mark in marks:
+                    mark.set_animated(True)  # left out of the background, drawn by draw()
+                ax.set_xlim(-span * 1.04, span * 1.04)
+                ax.set_ylim(d - 0.5, -0.5)
+                step = max(1, -(-d // 8))
+                ax.set_yticks(rows[::step], [f"z{i}" for i in rows[::step]])
+                ax.set_title(title, loc="left", pad=4)
+                ax.grid(axis="x", color="0.92")
+                self.panels.append((ax, *marks))
+            handles = [Line2D([], [], color="tab:blue", linewidth=4, alpha=0.7), Line2D([], [], color="0.1", marker="o", linestyle="")]
+            if beyond:
+                handles.append(Line2D([], [], color="tab:red", marker="D", linestyle=""))
+            fig.legend(handles, names, loc="lower left", ncols=columns, frameon=False, bbox_to_anchor=(0.01, 0.0),
+                       handletextpad=0.3, columnspacing=0.8, borderaxespad=0.2)
+            self.canvas = FigureCanvasAgg(fig)
+            self.canvas.draw()
+            self.background = self.canvas.copy_from_bbox(fig.bbox)
+        self.lock = threading.Lock()  # one request at a time draws on this figure
+
+    def draw(self, marks: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """marks: (mean (D,), std (D,)) per panel -> the plot, RGB uint8."""
+        with self.lock:
+            self.canvas.restore_region(self.background)
+            for (ax, bars, dots, diamonds), (mean, std) in zip(self.panels, marks):
+                rows = np.arange(len(mean))
+                inside, centre = np.abs(mean) <= self.span, np.clip(mean, -self.span, self.span)
+                spread = std > 0  # an AE's σ is 0: no bar
+                bars.set_segments([[(c - s, r), (c + s, r)] for c, s, r in zip(centre[spread], std[spread], rows[spread])])
+                dots.set_offsets(np.column_stack([mean[inside], rows[inside]]))
+                diamonds.set_offsets(np.column_stack([np.sign(mean[~inside]) * self.span, rows[~inside]]))
+                for mark in (bars, dots, diamonds):
+                    ax.draw_artist(mark)
+            return np.asarray(self.canvas.buffer_rgba())[:, :, :3].copy()
 
 
 def rate_distortion_plot(points: list[tuple[float, float | None, float | None]], current: float, title: str = "",
