@@ -1,10 +1,13 @@
 """The KL formulas of the lecture against torch.distributions, and the posterior's sampling."""
 
+import math
+
 import pytest
 import torch
 from torch.distributions import Independent, MultivariateNormal, Normal, kl_divergence
 
-from zoo.distributions import DiagonalGaussian, kl_diagonal_standard_normal, kl_gaussians, standard_normal_log_prob
+from zoo.distributions import (DiagonalGaussian, kl_diagonal_standard_normal, kl_gaussians, standard_normal_log_prob,
+                               total_correlation)
 
 
 def random_spd(batch: int, k: int, generator: torch.Generator) -> torch.Tensor:
@@ -71,3 +74,24 @@ def test_a_point_mass_has_zero_kl_and_samples_its_mean():
     assert torch.equal(point.sample(torch.Generator().manual_seed(0)), mean) and torch.equal(point.mode(), mean)
     with pytest.raises(NotImplementedError, match="no density"):
         point.log_prob(mean)
+
+
+@pytest.mark.parametrize("correlation", [0.0, 0.6, 0.9])
+def test_total_correlation_matches_a_gaussian_aggregate(correlation):
+    """Posteriors N(μₙ, σ²I) with μ from a correlated 2-D Gaussian: the aggregate q(z) is N(0, C + σ²I),
+    whose total correlation is −½ log(1 − r²), r its correlation. The batch is the dataset here."""
+    g = torch.Generator().manual_seed(0)
+    n, sigma = 4000, 0.5
+    a = torch.randn(n, generator=g, dtype=torch.float64)
+    mean = torch.stack([a, correlation * a + (1 - correlation**2) ** 0.5 * torch.randn(n, generator=g, dtype=torch.float64)], 1)
+    std = torch.full_like(mean, sigma)
+    z = mean + std * torch.randn(mean.shape, generator=g, dtype=torch.float64)
+    r = correlation / (1 + sigma**2)
+    truth = -0.5 * math.log(1 - r**2)
+    assert total_correlation(z, mean, std, dataset_size=n).item() == pytest.approx(truth, abs=0.03)
+    # A batch of 256 standing for 50,000 images: the same, within the batch's noise.
+    assert total_correlation(z[:256], mean[:256], std[:256], dataset_size=50_000).item() == pytest.approx(truth, abs=0.12)
+
+
+def test_total_correlation_of_one_image_is_zero():
+    assert total_correlation(torch.zeros(1, 3), torch.zeros(1, 3), torch.ones(1, 3), dataset_size=10).item() == 0.0

@@ -88,10 +88,10 @@ def stroke_dataset(isolated_registry):
         framing=Framing(box=12, centring="box"), loader=lambda split: splits[split][:2],
         factor_names=("face",), factor_loader=lambda split: splits[split][2][:, None]))
 
-    def register(name, family, pair_by="face"):
+    def register(name, family, pair_by="face", **recipe):
         args = dict(latent_dim=4, channels=[8, 16], hidden=32) | ({"num_classes": STROKES} if family == "cvae" else {})
-        register_model(name)(lambda: ModelSpec(family=family, dataset="strokes", model_args=args,
-                                               recipe=Recipe(epochs=60, batch_size=12, lr=3e-3, beta=0.5, pair_by=pair_by)))
+        recipe = dict(epochs=60, batch_size=12, lr=3e-3, beta=0.5, pair_by=pair_by) | recipe
+        register_model(name)(lambda: ModelSpec(family=family, dataset="strokes", model_args=args, recipe=Recipe(**recipe)))
     return register
 
 
@@ -149,3 +149,36 @@ def test_pair_by_needs_a_conditional_model_and_a_known_factor(stroke_dataset, tm
         train("vae_pair.strokes", out=tmp_path, progress=False)
     with pytest.raises(InputError, match="not a factor of strokes"):
         train("cvae_wrong.strokes", out=tmp_path, progress=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# β-TCVAE (a recipe's tc_beta): the KL's total-correlation part weighed on its own
+
+
+def test_tc_beta_weighs_the_total_correlation_on_top_of_the_beta_elbo():
+    from zoo.distributions import total_correlation
+
+    model = zoo.models.FAMILY_CLASSES["vae"](latent_dim=4, input_shape=(1, 16, 16), channels=(8, 16), hidden=32)
+    x = stroke_faces(4)[0]
+    plain = model.loss(x, beta=2.0, generator=torch.Generator().manual_seed(1))
+    tc = model.loss(x, beta=2.0, generator=torch.Generator().manual_seed(1), tc_beta=6.0, dataset_size=1000)
+    posterior = model.encode(x)
+    z = posterior.sample(torch.Generator().manual_seed(1))
+    expected = plain.total + 4.0 * total_correlation(z, posterior.mean, posterior.std, 1000)
+    assert tc.total.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert (tc.recon, tc.kl) == (plain.recon, plain.kl)  # the parts the card's history records are the ELBO's
+    same = model.loss(x, beta=2.0, generator=torch.Generator().manual_seed(1), tc_beta=2.0, dataset_size=1000)
+    assert same.total.item() == pytest.approx(plain.total.item(), rel=1e-6)  # tc_beta = β: the plain β-VAE
+    with pytest.raises(ValueError, match="dataset_size"):
+        model.loss(x, tc_beta=6.0)
+
+
+def test_a_tc_beta_recipe_trains_a_vae_and_says_so_and_other_families_refuse_it(stroke_dataset, tmp_path):
+    for name, family in (("vae_tc.strokes", "vae"), ("cvae_tc.strokes", "cvae")):
+        stroke_dataset(name, family, pair_by="", epochs=3, tc_beta=6.0)
+    result = train("vae_tc.strokes", out=tmp_path / "vae", progress=False)
+    assert all(row["train_loss"] == row["train_loss"] for row in result.history)  # finite, not NaN
+    card = (tmp_path / "vae" / "README.md").read_text()
+    assert "β-TCVAE" in card and "**6**" in card
+    with pytest.raises(InputError, match="no such term"):
+        train("cvae_tc.strokes", out=tmp_path / "cvae", progress=False)

@@ -184,6 +184,10 @@ def _body(spec: ModelSpec, training: dict, metrics: dict, hub_repo: str | None =
         *(["", f"Paired by **{recipe['pair_by']}**: each training image's code was decoded twice, under its own label "
             f"and under the label of a random other image with the same {recipe['pair_by']}, and scored against both "
             f"images (the recon column below sums the two; the test loss is the plain ELBO)."] if recipe.get("pair_by") else []),
+        *(["", f"β-TCVAE: the KL term's total-correlation part (what ties the code's dimensions together) weighed "
+            f"**{recipe['tc_beta']:g}** instead of β, estimated on each batch by minibatch stratified sampling "
+            f"(Chen et al. 2018); the train loss below adds it, the KL column is the whole KL, the test loss is the "
+            f"β-ELBO."] if recipe.get("tc_beta") is not None else []),
         "", f"Reproduce with `python -m zoo train {spec.name}`.", "",
         "## Metrics", "",
     ]

@@ -47,6 +47,34 @@ def kl_gaussians(mean0: Tensor, cov0: Tensor, mean1: Tensor, cov1: Tensor) -> Te
     return 0.5 * (trace_term + mahalanobis - k + logdet1 - logdet0)
 
 
+def total_correlation(z: Tensor, mean: Tensor, std: Tensor, dataset_size: int) -> Tensor:
+    """TC(z) = KL( q(z) || Πₖ q(zₖ) ), estimated on a batch by minibatch stratified sampling.
+
+    The total correlation is the part of the VAE's KL term that ties the code's dimensions together
+    (KL = index-code mutual information + TC + Σₖ KL(q(zₖ) || p(zₖ)), in expectation over the data).
+    The aggregate posterior q(z) = 1/N Σₙ q(z|xₙ) is estimated at each sample zᵢ from the batch's
+    posteriors: zᵢ's own image stands for 1 of the N, the other B − 1 for the remaining N − 1,
+
+        log q(zᵢ) ≈ logsumexpⱼ [log wᵢⱼ + log q(zᵢ|xⱼ)],  wᵢᵢ = 1/N,  wᵢⱼ = (N − 1) / (N (B − 1)),
+
+    and likewise per dimension for log q(zᵢₖ). Chen, Li, Grosse & Duvenaud, "Isolating Sources of
+    Disentanglement in VAEs" (β-TCVAE), NeurIPS 2018, https://arxiv.org/abs/1802.04942, section 3 and
+    appendix C.2 (the paper's weights differ from these only in which image of the batch stands
+    for the extra share). z, mean, std: (B, D), z[i] drawn from N(mean[i], std[i]²). Returns a
+    scalar, nats; 0 for a batch of one, which has no other image to estimate q(z) from.
+    """
+    batch = z.shape[0]
+    if batch < 2:
+        return z.new_zeros(())
+    log_w = torch.full((batch, batch), math.log((dataset_size - 1) / (dataset_size * (batch - 1))),
+                       device=z.device, dtype=z.dtype)
+    log_w.fill_diagonal_(-math.log(dataset_size))
+    per_dim = _normal_log_density(z[:, None], mean[None], std[None])  # (B, B, D): log q(zᵢₖ|xⱼ)
+    log_q = torch.logsumexp(log_w + per_dim.sum(dim=2), dim=1)  # (B,)
+    log_product = torch.logsumexp(log_w[:, :, None] + per_dim, dim=1).sum(dim=1)  # (B,)
+    return (log_q - log_product).mean()
+
+
 class DiagonalGaussian:
     """q(z|x) = N(mean, diag(std²)); mean and std are (B, D). An AE's posterior is a `PointMass`."""
 
@@ -109,5 +137,10 @@ def standard_normal_log_prob(z: Tensor) -> Tensor:
     return -0.5 * (z.square() + math.log(2 * math.pi)).sum(dim=-1)
 
 
+def _normal_log_density(z: Tensor, mean: Tensor, std: Tensor) -> Tensor:
+    """log N(z; mean, std²) element by element."""
+    return -0.5 * ((z - mean) / std).square() - std.log() - 0.5 * math.log(2 * math.pi)
+
+
 def _diagonal_normal_log_prob(z: Tensor, mean: Tensor, std: Tensor) -> Tensor:
-    return (-0.5 * ((z - mean) / std).square() - std.log() - 0.5 * math.log(2 * math.pi)).sum(dim=-1)
+    return _normal_log_density(z, mean, std).sum(dim=-1)

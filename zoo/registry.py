@@ -65,6 +65,9 @@ class Recipe:
     # a random other image with the same value of that factor, and scored against it: the code must hold what the
     # two share (the style), which the plain per-image ELBO never asks for. Conditional models only; "" = plain ELBO.
     pair_by: str = ""
+    # β-TCVAE: the total-correlation part of the KL term (what ties the code's dimensions together) weighs tc_beta
+    # instead of beta, estimated on each batch (zoo.distributions.total_correlation). None = the plain β-weighted KL.
+    tc_beta: float | None = None
 
     def __post_init__(self):
         if self.lr_schedule not in LR_SCHEDULES:

@@ -8,6 +8,7 @@ noise all draw from generators seeded by the recipe. The same command runs under
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 import math
 import os
@@ -128,10 +129,10 @@ class _Objective(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, x: Tensor, y: Tensor, beta: float, generator: torch.Generator, partner=None):
-        if partner is None:
-            return self.model.loss(x, y, beta=beta, generator=generator)
-        return self.model.loss(x, y, beta=beta, generator=generator, partner=partner)
+    def forward(self, x: Tensor, y: Tensor, beta: float, generator: torch.Generator, partner=None, **options):
+        if partner is not None:
+            options["partner"] = partner
+        return self.model.loss(x, y, beta=beta, generator=generator, **options)
 
 
 def train(
@@ -192,6 +193,7 @@ def train(
     images, labels = train_split
     n_train = len(labels) if limit is None else min(limit, len(labels))
     sampler = DistributedSampler(range(n_train), num_replicas=procs.world, rank=procs.rank, shuffle=True, seed=recipe.seed)
+    loss_options = _tc_options(spec, recipe, model, n_train)
     per_process = recipe.batch_size // procs.world
     steps = math.ceil(len(sampler) / per_process)
     schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.epochs * steps)
@@ -213,7 +215,7 @@ def train(
                 other = partners(torch.as_tensor(idx), pairing)
                 partner = (images[other].to(dev), labels[other].to(dev))
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-                parts = objective(x, y, beta, noise, partner)
+                parts = objective(x, y, beta, noise, partner, **loss_options)
             optimizer.zero_grad(set_to_none=True)
             parts.total.backward()
             optimizer.step()
@@ -262,6 +264,16 @@ def _partners(spec: ModelSpec, recipe, dataset, train_split, train_factors: Tens
     if len(factors) != len(train_split[1]):
         raise InputError(f"{spec.name}: {len(factors)} rows of factors for {len(train_split[1])} training images")
     return Partners(factors[:, dataset.factor_names.index(recipe.pair_by)])
+
+
+def _tc_options(spec: ModelSpec, recipe, model: nn.Module, n_train: int) -> dict:
+    """The loss's β-TCVAE arguments for a recipe with `tc_beta`, checked: a family whose loss takes them."""
+    if recipe.tc_beta is None:
+        return {}
+    if "tc_beta" not in inspect.signature(model.loss).parameters:
+        raise InputError(f"{spec.name}: tc_beta={recipe.tc_beta} weighs the total correlation of a VAE's code, and the "
+                         f"{spec.family} family's loss has no such term; drop tc_beta from the recipe or use the vae family")
+    return {"tc_beta": recipe.tc_beta, "dataset_size": n_train}
 
 
 def save(model, spec: ModelSpec, folder: Path, *, recipe, history: list[dict], data_source: str, device, **run) -> None:

@@ -14,7 +14,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import Tensor, nn
 
-from ..distributions import DiagonalGaussian, LossBreakdown, standard_normal_sample
+from ..distributions import DiagonalGaussian, LossBreakdown, standard_normal_sample, total_correlation
 from ..layers import ConvDecoder, ConvEncoder, bernoulli_nll, check_codes, check_images
 from .ae import HUB_KWARGS
 
@@ -64,9 +64,20 @@ class VAE(nn.Module, PyTorchModelHubMixin, tags=["variational-autoencoder", "vae
         z = posterior.sample() if self.training else posterior.mean
         return self.decode(z, y)
 
-    def loss(self, x: Tensor, y: Tensor | None = None, beta: float = 1.0, generator: torch.Generator | None = None) -> LossBreakdown:
-        """Negative ELBO with a β-weighted KL: recon + β·KL, one sample of z per image."""
+    def loss(self, x: Tensor, y: Tensor | None = None, beta: float = 1.0, generator: torch.Generator | None = None,
+             tc_beta: float | None = None, dataset_size: int | None = None) -> LossBreakdown:
+        """Negative ELBO with a β-weighted KL: recon + β·KL, one sample of z per image.
+
+        With `tc_beta` (β-TCVAE), the KL's total-correlation part weighs tc_beta instead of β:
+        recon + β·KL + (tc_beta − β)·TC, TC estimated on the batch, each image standing for
+        dataset_size / B images of the training set (zoo.distributions.total_correlation)."""
         posterior = self.encode(x, y)
-        recon = bernoulli_nll(self.decode_logits(posterior.sample(generator), y), x).mean()
+        z = posterior.sample(generator)
+        recon = bernoulli_nll(self.decode_logits(z, y), x).mean()
         kl = posterior.kl().mean()
-        return LossBreakdown(recon + beta * kl, recon, kl)
+        total = recon + beta * kl
+        if tc_beta is not None:
+            if not dataset_size:
+                raise ValueError("tc_beta needs dataset_size, the number of training images, to estimate q(z)")
+            total = total + (tc_beta - beta) * total_correlation(z, posterior.mean, posterior.std, dataset_size)
+        return LossBreakdown(total, recon, kl)
