@@ -41,6 +41,10 @@ def test_training_is_reproducible(tmp_path):
         train("vae_conv_z2.mnist", epochs=1, out=tmp_path / run, train_split=split, test_split=split, progress=False)
     a, b = load_file(tmp_path / "a" / "model.safetensors"), load_file(tmp_path / "b" / "model.safetensors")
     assert all(torch.equal(a[k], b[k]) for k in a)
+    train("vae_conv_z2.mnist", epochs=1, seed=1, out=tmp_path / "c", train_split=split, test_split=split, progress=False)
+    c = load_file(tmp_path / "c" / "model.safetensors")
+    assert not all(torch.equal(a[k], c[k]) for k in a)  # another seed, another run
+    assert "| 1 | cpu |" in (tmp_path / "c" / "README.md").read_text()  # the card's recipe row: seed 1
 
 
 def test_cli_train_and_list(tmp_path, capsys, monkeypatch):

@@ -59,7 +59,7 @@ def cmd_train(args) -> int:
         out = None
         if args.out:
             out = f"{args.out}/{name}" if args.all else args.out
-        result = train(name, epochs=args.epochs, device=args.device, out=out, bf16=args.bf16)
+        result = train(name, epochs=args.epochs, seed=args.seed, device=args.device, out=out, bf16=args.bf16)
         if Processes.from_env().main:  # under torchrun, rank 0 wrote the folder
             print(f"{name}: wrote {result.folder} (final test loss {result.history[-1]['test_loss']} nats/image)")
     return 0
@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         p.set_defaults(func=func)
         if command == "train":
             p.add_argument("--epochs", type=int, help="override the recipe's epochs")
+            p.add_argument("--seed", type=int, help="override the recipe's seed (the card records the one used)")
             p.add_argument("--out", help="output folder (default: the bundled weights folder)")
             p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CUDA only)")
         else:

@@ -138,6 +138,7 @@ class _Objective(nn.Module):
 def train(
     name: str,
     epochs: int | None = None,
+    seed: int | None = None,
     device: str | torch.device | None = None,
     out: str | Path | None = None,
     limit: int | None = None,
@@ -148,7 +149,7 @@ def train(
     bf16: bool = False,
     train_factors: Tensor | None = None,
 ) -> TrainResult:
-    """Train `name` with its recipe (`epochs` overrides the recipe's) and save it to `out`.
+    """Train `name` with its recipe (`epochs` and `seed` override the recipe's) and save it to `out`.
 
     `out` defaults to the entry's bundled weights folder. `limit` caps the images per epoch and
     per evaluation (for smoke tests). Splits (images, labels) may be passed in, with `data_source`,
@@ -163,7 +164,8 @@ def train(
     split is passed in.
     """
     spec = get_spec(name)
-    recipe = spec.recipe if epochs is None else dataclasses.replace(spec.recipe, epochs=epochs)
+    overrides = {key: value for key, value in (("epochs", epochs), ("seed", seed)) if value is not None}
+    recipe = dataclasses.replace(spec.recipe, **overrides)
     joined = not dist.is_initialized()  # the group this call starts, it also ends
     procs, dev = start_processes(device)
     if bf16 and dev.type != "cuda":
