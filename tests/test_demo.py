@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
 
@@ -353,6 +354,26 @@ def test_the_posterior_plot_redraws_only_its_marks_and_leaves_none_behind():
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(draw, range(4)))
     assert not np.array_equal(fresh[0], fresh[1])
+
+
+def test_a_card_is_parsed_once_until_it_changes(zd, tmp_path):
+    card = tmp_path / "README.md"
+
+    def write(value):
+        card.write_text(f"---\nvae_zoo:\n  metrics:\n    mig: {value}\n---\n# a card\n")
+
+    write(0.25)
+    first = card.stat().st_mtime_ns
+    assert zd.record(tmp_path)["metrics"] == {"mig": 0.25}
+    write(0.5)
+    os.utime(card, ns=(first, first))
+    assert zd.record(tmp_path)["metrics"] == {"mig": 0.25}  # the same version of the card: not parsed again
+    os.utime(card, ns=(first, first + 10**9))  # `vae-zoo eval` rewrote it
+    assert zd.record(tmp_path)["metrics"] == {"mig": 0.5}
+    card.write_text("---\nvae_zoo: [unclosed\n---\n")
+    os.utime(card, ns=(card.stat().st_atime_ns, card.stat().st_mtime_ns + 2 * 10**9))
+    assert zd.record(tmp_path) == {}  # a broken card loses its metrics, never the model
+    assert zd.record(tmp_path / "nowhere") == {}
 
 
 # ---------------------------------------------------------------------------------------------

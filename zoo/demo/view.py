@@ -25,7 +25,7 @@ import torch
 from PIL import Image
 
 from .. import create_model, get_dataset, get_spec, list_models
-from ..cards import METRICS, read_record
+from ..cards import CARD_FILE, METRICS, read_record
 from ..errors import InputError, WeightsError
 from ..memo import Memo
 from . import images as im
@@ -80,7 +80,7 @@ class ZooView:
         self.scratch = Path(tempfile.mkdtemp(prefix="vae-zoo-"))
         weakref.finalize(self, shutil.rmtree, self.scratch, ignore_errors=True)
         self.memo = {kind: Memo(capacity) for kind, capacity in
-                     (("encoded", 64), ("info", 256), ("gallery", 16), ("tab", 512))}
+                     (("encoded", 64), ("info", 256), ("record", 256), ("gallery", 16), ("tab", 512))}
 
     # -----------------------------------------------------------------------------------------
     # Which models can do what
@@ -136,11 +136,10 @@ class ZooView:
             location = self.model(name).weights_location
         except InputError as exc:
             return scrub_paths(_describe(spec, f"not usable: {exc}", {}))
-        card = location.folder / "README.md"
-        key = (name, card.stat().st_mtime_ns if card.is_file() else 0)
+        key = (name, _card_version(location.folder))
 
         def describe():
-            record, bundled = _record(location.folder), _record(spec.bundled_dir)
+            record, bundled = self.record(location.folder), self.record(spec.bundled_dir)
             metrics = record.get("metrics") or bundled.get("metrics") or {}
             trained_on = (record.get("training") or bundled.get("training") or {}).get("data_source")
             return _describe(spec, location.source, metrics, trained_on)
@@ -161,7 +160,12 @@ class ZooView:
             folder = self.model(name).weights_location.folder
         except InputError:
             return {}
-        return dict(read_record(folder).get("metrics") or {})
+        return dict(self.record(folder).get("metrics") or {})
+
+    def record(self, folder: Path) -> dict:
+        """The `vae_zoo` record of the card in `folder` ({} when none, or unreadable), parsed once
+        until the card changes: a card's YAML takes milliseconds to parse, and tabs ask on every request."""
+        return self.memo["record"].get((str(folder), _card_version(folder)), lambda: _record(folder))
 
     def parse_label(self, name: str, label) -> int:
         """A label given as a name ("Sneaker") or a number (7, "7"), -> its index for model `name`."""
@@ -305,6 +309,12 @@ class ZooView:
     def cached(self, key: tuple, build):
         """A tab's own shared result (e.g. a latent map), built once per key; bounded."""
         return self.memo["tab"].get(key, build)
+
+
+def _card_version(folder) -> int:
+    """Changes when the card in `folder` is rewritten (`vae-zoo eval`); 0 when there is none."""
+    card = Path(folder) / CARD_FILE
+    return card.stat().st_mtime_ns if card.is_file() else 0
 
 
 def _record(folder) -> dict:
