@@ -2,6 +2,7 @@
 
 On `shapes`, a VAE and a β sweep (β = 1, 2, 4, 8, 16; β = 1 is the VAE itself) with a 10-D code like
 disentanglement_lib's models, measured by MIG and the FactorVAE score (zoo/disentanglement.py); a
+β-TCVAE (the VAE with `Recipe.tc_beta`: only the KL's total-correlation part weighs more); a
 CVAE whose label is the shape, measured by the true label swap (the same scale, orientation and
 position rendered under another shape). On `shapes_rgb`, a VAE and a CVAE.
 
