@@ -69,8 +69,8 @@ class VAE(nn.Module, PyTorchModelHubMixin, tags=["variational-autoencoder", "vae
         """Negative ELBO with a β-weighted KL: recon + β·KL, one sample of z per image.
 
         With `tc_beta` (β-TCVAE), the KL's total-correlation part weighs tc_beta instead of β:
-        recon + β·KL + (tc_beta − β)·TC, TC estimated on the batch, each image standing for
-        dataset_size / B images of the training set (zoo.distributions.total_correlation)."""
+        recon + β·KL + (tc_beta − β)·TC, TC estimated on the batch as a sample of the dataset_size
+        training images (zoo.distributions.total_correlation)."""
         posterior = self.encode(x, y)
         z = posterior.sample(generator)
         recon = bernoulli_nll(self.decode_logits(z, y), x).mean()
