@@ -186,3 +186,34 @@ def test_a_tc_beta_recipe_trains_a_vae_and_says_so_and_other_families_refuse_it(
     assert "β-TCVAE" in card and "**6**" in card
     with pytest.raises(InputError, match="no such term"):
         train("cvae_tc.strokes", out=tmp_path / "cvae", progress=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Restyling and fine-tuning (a recipe's restyle and init)
+
+
+def test_a_restyle_recipe_trains_on_restyled_pairs_and_says_so(stroke_dataset, tmp_path):
+    stroke_dataset("cvae_restyled.strokes", "cvae", epochs=2, restyle=dict(slant=0.1, width=(0.9, 1.0), weight=0.5))
+    stroke_dataset("cvae_as_is.strokes", "cvae", epochs=2)
+    restyled = train("cvae_restyled.strokes", out=tmp_path / "restyled", progress=False)
+    as_is = train("cvae_as_is.strokes", out=tmp_path / "as_is", progress=False)
+    assert restyled.history[0]["train_loss"] != as_is.history[0]["train_loss"]  # the same seed on other images
+    card = (tmp_path / "restyled" / "README.md").read_text()
+    assert "Restyled" in card and "slant up to ±0.1, width ×0.9–1" in card and "its partner the same one" in card
+    assert "Restyled" not in (tmp_path / "as_is" / "README.md").read_text()
+    again = train("cvae_restyled.strokes", out=tmp_path / "again", progress=False)
+    assert again.history == [{**row, "seconds": again_row["seconds"]} for row, again_row in zip(restyled.history, again.history)]
+
+
+def test_init_fine_tunes_the_named_entry_and_refuses_another_architecture(stroke_dataset, tmp_path, monkeypatch):
+    stroke_dataset("cvae_start.strokes", "cvae", epochs=2)
+    stroke_dataset("cvae_tuned.strokes", "cvae", epochs=0, init="cvae_start.strokes")
+    stroke_dataset("vae_tuned.strokes", "vae", pair_by="", epochs=1, init="cvae_start.strokes")
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path))  # the start's weights are found where a bundled copy lies
+    train("cvae_start.strokes", out=tmp_path / "cvae_start.strokes", progress=False)
+    train("cvae_tuned.strokes", out=tmp_path / "tuned", progress=False)  # no epochs: the start's weights, as loaded
+    start, tuned = load_file(tmp_path / "cvae_start.strokes" / "model.safetensors"), load_file(tmp_path / "tuned" / "model.safetensors")
+    assert start.keys() == tuned.keys() and all(torch.equal(start[k], tuned[k]) for k in start)
+    assert "started from the weights of `cvae_start.strokes`" in (tmp_path / "tuned" / "README.md").read_text()
+    with pytest.raises(InputError, match="fine-tuning starts from the same architecture"):
+        train("vae_tuned.strokes", out=tmp_path / "vae", progress=False)

@@ -158,6 +158,14 @@ def _onnx_section(spec: ModelSpec, onnx: dict | None, hub_repo: str | None) -> l
     ]
 
 
+def _restyle_text(arguments: dict) -> str:
+    from .augment import Restyle
+
+    restyle = Restyle(**arguments)
+    low, high = restyle.width
+    return f"slant up to ±{restyle.slant:g}, width ×{low:g}–{high:g}, up to {restyle.weight:g} of a one-pixel dilation"
+
+
 def _body(spec: ModelSpec, training: dict, metrics: dict, hub_repo: str | None = None, onnx: dict | None = None) -> str:
     recipe = training.get("recipe") or vars(spec.recipe)
     family_text = spec.model_class().summary
@@ -188,6 +196,11 @@ def _body(spec: ModelSpec, training: dict, metrics: dict, hub_repo: str | None =
             f"**{recipe['tc_beta']:g}** instead of β, estimated on each batch by minibatch stratified sampling "
             f"(Chen et al. 2018); the train loss below adds it, the KL column is the whole KL, the test loss is the "
             f"β-ELBO."] if recipe.get("tc_beta") is not None else []),
+        *(["", f"Restyled (`zoo/augment.py`, {_restyle_text(recipe['restyle'])}): each training image got a random slant, "
+            f"width and stroke weight{', and its partner the same one' if recipe.get('pair_by') else ''}; the test loss "
+            f"is on the images as they are."] if recipe.get("restyle") is not None else []),
+        *(["", f"Fine-tuned: training started from the weights of `{recipe['init']}` (its own card says how those were "
+            f"trained), not from a seeded initialisation; reproduce that entry first."] if recipe.get("init") else []),
         "", f"Reproduce with `python -m zoo train {spec.name}`.", "",
         "## Metrics", "",
     ]

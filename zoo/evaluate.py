@@ -33,6 +33,7 @@ from .datasets import get_dataset
 from .distributions import standard_normal_log_prob
 from .layers import bernoulli_nll
 from .registry import get_spec
+from .style_metrics import in_chunks
 from .train import batches
 from .weights import create_model
 
@@ -191,8 +192,8 @@ def label_swap_accuracy(model, classifier, split: tuple[torch.Tensor, torch.Tens
         x, y = x.to(device), y.to(device)
         style = model.encode(x, y).mean  # (B, D)
         targets = torch.arange(num_classes, device=device).repeat_interleave(len(x))  # (L*B,)
-        decoded = model.decode(style.repeat(num_classes, 1), targets)  # (L*B, C, H, W); not `images`, the split's
-        correct += (classifier(decoded).argmax(1) == targets).sum().item()
+        right = in_chunks(lambda z, t: classifier(model.decode(z, t)).argmax(1) == t, style.repeat(num_classes, 1), targets)
+        correct += right.sum().item()  # the L*B decodings a chunk at a time: 62 labels × 250 glyphs would be 15,500 at once
         total += len(targets)
     return correct / max(total, 1)
 
@@ -223,8 +224,8 @@ def cycle_mse(model, split: tuple[torch.Tensor, torch.Tensor], device, batch_siz
         own = y.repeat(num_classes - 1)  # ((L-1)*B,)
         other = (own + offsets) % num_classes  # every label but the image's own
         style = model.encode(x, y).mean.repeat(num_classes - 1, 1)
-        swapped = model.decode(style, other)
-        back = model.decode(model.encode(swapped, other).mean, own)
+        cycle = lambda z, t, y0: model.decode(model.encode(model.decode(z, t), t).mean, y0)  # x -> t -> back to y
+        back = in_chunks(cycle, style, other, own)
         total += (back - x.repeat(num_classes - 1, 1, 1, 1)).square().mean(dim=(1, 2, 3)).sum().item()
         count += len(own)
     return total / max(count, 1)

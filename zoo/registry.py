@@ -20,6 +20,7 @@ import fnmatch
 import importlib
 import importlib.metadata
 import importlib.util
+import json
 import logging
 import os
 import sys
@@ -68,10 +69,19 @@ class Recipe:
     # β-TCVAE: the total-correlation part of the KL term (what ties the code's dimensions together) weighs tc_beta
     # instead of beta, estimated on each batch (zoo.distributions.total_correlation). None = the plain β-weighted KL.
     tc_beta: float | None = None
+    # Restyling (zoo.augment.Restyle): each training image gets a random slant, width and stroke weight, and its
+    # partner the same one, so a code must carry styles no installed face has. None = the images as they are; a
+    # dict = Restyle's arguments ({} for its defaults).
+    restyle: dict | None = None
+    # A zoo entry with the same family and model_args whose weights (bundled or from the Hub) start the training,
+    # instead of a seeded initialisation: the recipe then fine-tunes it. "" = trained from scratch.
+    init: str = ""
 
     def __post_init__(self):
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}")
+        if self.restyle is not None:  # as the card's YAML keeps it: a tuple (width) as a list
+            object.__setattr__(self, "restyle", json.loads(json.dumps(self.restyle)))
 
 
 @dataclass(frozen=True)

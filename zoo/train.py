@@ -23,6 +23,7 @@ from torch.utils.data import BatchSampler, DistributedSampler
 from tqdm.auto import tqdm
 
 from . import cards
+from .augment import Restyle
 from .datasets import get_dataset
 from .device import resolve_device
 from .errors import InputError
@@ -182,14 +183,20 @@ def train(
     partners = _partners(spec, recipe, dataset, train_split, train_factors)
     progress = progress and procs.main
 
+    restyle = Restyle(**recipe.restyle) if recipe.restyle is not None else None
+
     torch.manual_seed(recipe.seed)
-    model = spec.model_class()(**spec.config).to(dev)
+    model = spec.model_class()(**spec.config)
+    if recipe.init:
+        model.load_state_dict(_init_weights(spec, recipe.init).state_dict())
+    model = model.to(dev)
     objective = _Objective(model)
     if procs.world > 1:
         objective = nn.parallel.DistributedDataParallel(objective, device_ids=[dev.index] if dev.type == "cuda" else None)
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     noise = torch.Generator(device=dev).manual_seed(recipe.seed + 1 + procs.rank)  # each process its own draws
     pairing = torch.Generator().manual_seed(recipe.seed + 2 + procs.rank)  # the partners' draws, on the CPU
+    styling = torch.Generator().manual_seed(recipe.seed + 3 + procs.rank)  # the restyling's draws, on the CPU
     beta = recipe.beta if model.variational else 0.0
 
     images, labels = train_split
@@ -216,6 +223,12 @@ def train(
             if partners is not None:
                 other = partners(torch.as_tensor(idx), pairing)
                 partner = (images[other].to(dev), labels[other].to(dev))
+            if restyle is not None:  # one draw per image, shared with its partner
+                if partner is None:
+                    (x,) = restyle(x, generator=styling)
+                else:
+                    x, x2 = restyle(x, partner[0], generator=styling)
+                    partner = (x2, partner[1])
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
                 parts = objective(x, y, beta, noise, partner, **loss_options)
             optimizer.zero_grad(set_to_none=True)
@@ -266,6 +279,17 @@ def _partners(spec: ModelSpec, recipe, dataset, train_split, train_factors: Tens
     if len(factors) != len(train_split[1]):
         raise InputError(f"{spec.name}: {len(factors)} rows of factors for {len(train_split[1])} training images")
     return Partners(factors[:, dataset.factor_names.index(recipe.pair_by)])
+
+
+def _init_weights(spec: ModelSpec, init: str) -> nn.Module:
+    """The recipe's `init`, checked: an entry of the same architecture, its weights loaded (bundled or Hub) on the CPU."""
+    from .weights import create_model
+
+    start = get_spec(init)
+    if (start.family, start.model_args) != (spec.family, spec.model_args):
+        raise InputError(f"{spec.name}: init={init!r} is a {start.family} with {start.model_args}, and {spec.name} is a "
+                         f"{spec.family} with {spec.model_args}; fine-tuning starts from the same architecture")
+    return create_model(init, pretrained=True, device="cpu")
 
 
 def _tc_options(spec: ModelSpec, recipe, model: nn.Module, n_train: int) -> dict:
