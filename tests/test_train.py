@@ -1,5 +1,6 @@
 """Training on tiny data: the loss goes down, runs are reproducible, and the folder is complete."""
 
+import hashlib
 import json
 
 import pytest
@@ -214,6 +215,9 @@ def test_init_fine_tunes_the_named_entry_and_refuses_another_architecture(stroke
     train("cvae_tuned.strokes", out=tmp_path / "tuned", progress=False)  # no epochs: the start's weights, as loaded
     start, tuned = load_file(tmp_path / "cvae_start.strokes" / "model.safetensors"), load_file(tmp_path / "tuned" / "model.safetensors")
     assert start.keys() == tuned.keys() and all(torch.equal(start[k], tuned[k]) for k in start)
-    assert "started from the weights of `cvae_start.strokes`" in (tmp_path / "tuned" / "README.md").read_text()
+    card = (tmp_path / "tuned" / "README.md").read_text()
+    assert "started from the weights of `cvae_start.strokes`" in card and "trained): bundled (" in card
+    digest = hashlib.sha256((tmp_path / "cvae_start.strokes" / "model.safetensors").read_bytes()).hexdigest()
+    assert f"sha256 `{digest[:12]}…`" in card and f"sha256: {digest}" in card  # the front matter keeps all of it
     with pytest.raises(InputError, match="fine-tuning starts from the same architecture"):
         train("vae_tuned.strokes", out=tmp_path / "vae", progress=False)

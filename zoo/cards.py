@@ -158,6 +158,10 @@ def _onnx_section(spec: ModelSpec, onnx: dict | None, hub_repo: str | None) -> l
     ]
 
 
+def _init_text(weights: dict | None) -> str:
+    return f": {weights['source']}, model.safetensors sha256 `{weights['sha256'][:12]}…`" if weights else ""
+
+
 def _restyle_text(arguments: dict) -> str:
     from .augment import Restyle
 
@@ -200,7 +204,8 @@ def _body(spec: ModelSpec, training: dict, metrics: dict, hub_repo: str | None =
             f"width and stroke weight{', and its partner the same one' if recipe.get('pair_by') else ''}; the test loss "
             f"is on the images as they are."] if recipe.get("restyle") is not None else []),
         *(["", f"Fine-tuned: training started from the weights of `{recipe['init']}` (its own card says how those were "
-            f"trained), not from a seeded initialisation; reproduce that entry first."] if recipe.get("init") else []),
+            f"trained){_init_text(training.get('init_weights'))}, not from a seeded initialisation; reproduce that entry "
+            f"first."] if recipe.get("init") else []),
         "", f"Reproduce with `python -m zoo train {spec.name}`.", "",
         "## Metrics", "",
     ]

@@ -187,8 +187,11 @@ def train(
 
     torch.manual_seed(recipe.seed)
     model = spec.model_class()(**spec.config)
+    run = {}  # what the card records of this run beyond the recipe
     if recipe.init:
-        model.load_state_dict(_init_weights(spec, recipe.init).state_dict())
+        start = _init_weights(spec, recipe.init)
+        model.load_state_dict(start.state_dict())
+        run["init_weights"] = _weights_record(start.weights_location)
     model = model.to(dev)
     objective = _Objective(model)
     if procs.world > 1:
@@ -256,7 +259,7 @@ def train(
             log.info(message)
 
     if procs.main:
-        run = {"processes": procs.world, "bf16": bf16} if procs.world > 1 or bf16 else {}
+        run |= {"processes": procs.world, "bf16": bf16} if procs.world > 1 or bf16 else {}
         save(model.eval(), spec, folder, recipe=recipe, history=history, data_source=data_source, device=dev, **run)
     if procs.world > 1:
         dist.barrier()  # the others wait until rank 0 has written
@@ -292,6 +295,16 @@ def _init_weights(spec: ModelSpec, init: str) -> nn.Module:
     return create_model(init, pretrained=True, device="cpu")
 
 
+def _weights_record(location) -> dict:
+    """Which weights a fine-tuning started from: where they came from and model.safetensors' sha256."""
+    from huggingface_hub.utils.sha import sha_fileobj
+
+    from .weights import WEIGHTS_FILE
+
+    with open(location.folder / WEIGHTS_FILE, "rb") as f:
+        return {"source": location.source, "sha256": sha_fileobj(f).hex()}
+
+
 def _tc_options(spec: ModelSpec, recipe, model: nn.Module, n_train: int) -> dict:
     """The loss's β-TCVAE arguments for a recipe with `tc_beta`, checked: a family whose loss takes them."""
     if recipe.tc_beta is None:
@@ -313,6 +326,6 @@ def save(model, spec: ModelSpec, folder: Path, *, recipe, history: list[dict], d
         "trained_on": str(device),
         "torch_version": str(torch.__version__),
         "history": history,
-        **run,  # processes and bf16, for a torchrun or mixed-precision run
+        **run,  # init_weights for a fine-tuning; processes and bf16 for a torchrun or mixed-precision run
     }
     cards.write_card(spec, folder, training=info)
