@@ -297,12 +297,10 @@ def _init_weights(spec: ModelSpec, init: str) -> nn.Module:
 
 def _weights_record(location) -> dict:
     """Which weights a fine-tuning started from: where they came from and model.safetensors' sha256."""
-    from huggingface_hub.utils.sha import sha_fileobj
-
+    from .download import sha256_of
     from .weights import WEIGHTS_FILE
 
-    with open(location.folder / WEIGHTS_FILE, "rb") as f:
-        return {"source": location.source, "sha256": sha_fileobj(f).hex()}
+    return {"source": location.source, "sha256": sha256_of(location.folder / WEIGHTS_FILE)}
 
 
 def _tc_options(spec: ModelSpec, recipe, model: nn.Module, n_train: int) -> dict:
