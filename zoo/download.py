@@ -23,7 +23,6 @@ The source reads `hub:OWNER/REPO@COMMIT` (the Hub's files at that commit), `cach
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -36,6 +35,7 @@ from pathlib import Path
 from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url, try_to_load_from_cache
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError
 from huggingface_hub.file_download import repo_folder_name
+from huggingface_hub.utils.sha import sha_fileobj
 
 from .errors import InputError
 from .locations import ARCHITECTURE_KEY, CARD_FILE, CONFIG_FILE, ONNX_FILES, WEIGHTS_FILE, WeightsLocation
@@ -364,12 +364,10 @@ def _check_config(wanted: _Wanted, path: Path, what: str) -> None:
         raise HubUnavailable(f"config.json of {what} is another model: {found}, the plugin says {expected}")
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+def sha256_of(path: Path | str) -> str:
+    """The file's sha256, hex: what the Hub records for an LFS file, read in blocks by huggingface_hub."""
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return sha_fileobj(f).hex()
 
 
 def _sha256_etag(etag: str | None) -> str | None:

@@ -43,6 +43,7 @@ from torch import Tensor
 
 from . import Dataset, Framing, register_dataset
 from ._idx import cache_dir
+from ..download import sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -203,13 +204,6 @@ def render_face(path: str, side: int = IMAGE_SIDE, margin: int = MARGIN) -> np.n
         ImageDraw.Draw(canvas).text((round(side / 2 - (left + right) / 2), baseline), c, font=font, fill=255, anchor="ls")
         glyphs[i] = np.asarray(canvas)
     return glyphs
-
-
-def sha256_of(path: str) -> str:
-    from huggingface_hub.utils.sha import sha_fileobj
-
-    with open(path, "rb") as f:
-        return sha_fileobj(f).hex()
 
 
 def faulty_glyphs(glyphs: np.ndarray) -> str | None:
