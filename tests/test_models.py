@@ -93,6 +93,25 @@ def test_cvae_decoder_depends_on_the_label(name):
     assert not torch.equal(a, b)
 
 
+def test_an_encoder_with_film_reads_the_label_in_its_convolutions():
+    from zoo.layers import ConvEncoder
+
+    torch.manual_seed(0)
+    encoder = ConvEncoder((1, 16, 16), (4, 8), hidden=16, out_features=6, cond_dim=3, film=True)
+    with torch.no_grad():
+        encoder.mlp[0].weight[:, -3:] = 0  # the label no longer reaches the dense layer directly
+        x = torch.rand(1, 1, 16, 16).expand(3, -1, -1, -1)
+        out = encoder(x, torch.eye(3))
+        assert not torch.allclose(out[0], out[1]) and not torch.allclose(out[1], out[2])  # only FiLM tells them apart
+        for film in encoder.cond_films:
+            film.weight.zero_(), film.bias.zero_()  # the identity FiLM: the plain encoder's features
+        plain = ConvEncoder((1, 16, 16), (4, 8), hidden=16, out_features=6, cond_dim=3)
+        plain.load_state_dict({k: v for k, v in encoder.state_dict().items() if not k.startswith("cond_films")})
+        torch.testing.assert_close(encoder(x, torch.eye(3)), plain(x, torch.eye(3)))
+    with pytest.raises(ValueError, match="cond_dim"):
+        ConvEncoder((1, 16, 16), (4, 8), hidden=16, out_features=6, film=True)
+
+
 @pytest.mark.parametrize("family", sorted(FAMILY_CLASSES))
 def test_every_family_says_what_it_can_do(family):
     cls = FAMILY_CLASSES[family]

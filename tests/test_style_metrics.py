@@ -44,6 +44,7 @@ def test_a_model_that_ignores_the_style_scores_zero():
     means = class_means(train.flatten(0, 1), torch.arange(K).repeat(8), K)
     metrics = style_swap_metrics(ClassMeanModel(means), test, means)
     assert metrics["style_gain"] == pytest.approx(0.0, abs=1e-6)
+    assert metrics["face_code_gain"] == pytest.approx(0.0, abs=1e-6)
     assert metrics["swap_mse"] == pytest.approx(metrics["class_mean_mse"])
     assert metrics["style_faces"] == 5
 
@@ -52,7 +53,7 @@ def test_a_model_that_draws_the_truth_scores_one():
     test = random_faces(5, 1)
     means = class_means(random_faces(8, 0).flatten(0, 1), torch.arange(K).repeat(8), K)
     metrics = style_swap_metrics(NearestFace(test), test, means)
-    assert metrics["style_gain"] == pytest.approx(1.0)
+    assert metrics["style_gain"] == pytest.approx(1.0) and metrics["face_code_gain"] == pytest.approx(1.0)
     assert metrics["swap_mse"] == 0
     assert metrics["swap_ssim"] == pytest.approx(1.0) and metrics["recon_ssim"] == pytest.approx(1.0)
 
@@ -65,6 +66,7 @@ def test_a_blurred_truth_scores_in_between():
                               decode=lambda z, y: 0.5 * oracle.decode(z, y) + 0.5 * means[y])
     metrics = style_swap_metrics(blurred, test, means)
     assert 0.5 < metrics["style_gain"] < 1 and metrics["swap_ssim"] < 1
+    assert 0.5 < metrics["face_code_gain"] < 1
 
 
 def test_the_nearest_training_face_is_a_lookup_between_the_class_mean_and_the_truth():
@@ -78,6 +80,27 @@ def test_the_nearest_training_face_is_a_lookup_between_the_class_mean_and_the_tr
         == widths(test).tolist()
     metrics = style_swap_metrics(lookup, test, means)
     assert 0.5 < metrics["style_gain"] < 1
+
+
+def test_the_whole_face_code_averages_out_what_one_glyph_gets_wrong():
+    """Each glyph's code is its face's style plus an error that differs by label: its own swaps carry the
+    error, the face's average code does not."""
+    test = random_faces(4, 1)
+    means = class_means(random_faces(8, 0).flatten(0, 1), torch.arange(K).repeat(8), K)
+    styles = torch.arange(4).float()[:, None] * 2 + 1  # a face's true code
+    error = torch.linspace(-2, 2, K)[:, None]  # the one-glyph reading's error, by label (up to a face away); sums to 0
+
+    class Noisy:
+        def encode(self, x, y):
+            face = next(f for f in range(4) if torch.equal(x, test[f]))
+            return SimpleNamespace(mean=styles[face] + error[y])
+
+        def decode(self, z, y):
+            face = ((z[:, 0] - 1) / 2).round().clamp(0, 3).long()  # the nearest face's code
+            return test[face, y]
+
+    metrics = style_swap_metrics(Noisy(), test, means)
+    assert metrics["face_code_gain"] == pytest.approx(1.0) and metrics["style_gain"] < 1
 
 
 def test_class_means_average_each_label():

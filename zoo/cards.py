@@ -42,6 +42,8 @@ METRICS = {
     "class_mean_mse": ("Class-mean MSE", "the mean training image of each label against the same true images"),
     "swap_ssim": ("Swap SSIM", "SSIM (torchmetrics, 11×11 Gaussian window) of those swaps against the true images"),
     "recon_ssim": ("Reconstruction SSIM", "SSIM of plain reconstructions (own label), for scale"),
+    "face_code_gain": ("Style gain of the whole face's code", "the codes of all of a held-out set's images averaged "
+                       "and decoded under every label: what the decoder draws when shown the whole face, not one image"),
     "nearest_face_style_gain": ("Style gain of the lookup", "the same swaps drawn by looking up the training face whose "
                                 "glyph of the same character is nearest (zoo/style_metrics.py NearestFace): the reference "
                                 "to beat, with nothing learnt"),

@@ -2,7 +2,8 @@
 
 Shaped like the Keras VAE example (two stride-2 convolutions, 32 and 64 channels), with a
 dense hidden layer. A conditional model feeds a one-hot label in after the convolutions
-(encoder) and next to z (decoder).
+(encoder) and next to z (decoder), and by FiLM before every up-sampling (decoder) and, if asked,
+after every convolution (encoder).
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from torch import Tensor, nn
 class ConvEncoder(nn.Module):
     """(B, C, H, W) images [+ (B, cond_dim) condition] -> (B, out_features)."""
 
-    def __init__(self, input_shape: tuple[int, int, int], channels: tuple[int, ...], hidden: int, out_features: int, cond_dim: int = 0):
+    def __init__(self, input_shape: tuple[int, int, int], channels: tuple[int, ...], hidden: int, out_features: int,
+                 cond_dim: int = 0, film: bool = False):
         super().__init__()
+        if film and not cond_dim:
+            raise ValueError("film=True conditions the convolutions on a label: it needs cond_dim > 0")
         c, h, w = input_shape
         layers, in_ch = [], c
         for ch in channels:
@@ -25,9 +29,21 @@ class ConvEncoder(nn.Module):
         scale = 2 ** len(channels)
         flat = in_ch * (h // scale) * (w // scale)
         self.mlp = nn.Sequential(nn.Linear(flat + cond_dim, hidden), nn.SiLU(), nn.Linear(hidden, out_features))
+        # With `film`, the condition also scales and shifts every convolution's channels (FiLM, as in the
+        # decoder): the features are read knowing the label, so what an "A" and a "g" show of one style can
+        # be read differently at every scale, not only after the convolutions.
+        self.cond_films = nn.ModuleList(nn.Linear(cond_dim, 2 * ch) for ch in channels) if film else None
 
     def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
-        h = self.convs(x)  # (B, ch * H/4 * W/4)
+        if self.cond_films is None:
+            h = self.convs(x)  # (B, ch * H/2^n * W/2^n)
+        else:
+            h, films = x, iter(self.cond_films)
+            for layer in self.convs:
+                h = layer(h)
+                if isinstance(layer, nn.SiLU):
+                    scale, shift = next(films)(cond)[:, :, None, None].chunk(2, dim=1)  # (B, ch, 1, 1) each
+                    h = h * (1 + scale) + shift
         if cond is not None:
             h = torch.cat([h, cond], dim=1)
         return self.mlp(h)

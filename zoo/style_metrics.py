@@ -9,7 +9,10 @@ and compare with the face's true glyph of that label.
   class_mean_mse: the mean training image of the target character against the same true glyphs;
   style_gain = 1 − swap_mse / class_mean_mse: 0 for a model that ignores the style (it can do no
       better than the class mean), 1 for one that draws the true glyph;
-  recon_ssim: plain reconstructions (each glyph under its own label), for scale.
+  recon_ssim: plain reconstructions (each glyph under its own label), for scale;
+  face_code_gain: the style gain of the face's codes averaged over all its glyphs, that one code decoded
+      under every label: what the decoder draws of a face when the encoder is shown the whole face, not one
+      glyph. It bounds what better one-glyph inference alone can win (meaningful for a continuous code).
 
 `NearestFace` is the reference a model should beat, with nothing learnt: it takes the training face
 whose glyph of the same character is nearest and draws that face's glyphs. Its style gain is what
@@ -49,7 +52,7 @@ def style_swap_metrics(model, faces: Tensor, class_means: Tensor, device: torch.
     labels = torch.arange(k, device=device)
     source, target = labels.repeat_interleave(k), labels.repeat(k)  # pair i * K + j: glyph i decoded as label j
     other = source != target
-    swap_mse, mean_mse, swap_ssim, recon_ssim = [], [], [], []
+    swap_mse, mean_mse, swap_ssim, recon_ssim, face_mse, face_mean_mse = [], [], [], [], [], []
     means = class_means.to(device)
     for glyphs in faces:
         x = glyphs.to(device)  # (K, C, H, W)
@@ -60,6 +63,9 @@ def style_swap_metrics(model, faces: Tensor, class_means: Tensor, device: torch.
         swap_mse.append((swaps - truth).square().flatten(1).mean(1))
         mean_mse.append((means[target[other]] - truth).square().flatten(1).mean(1))
         swap_ssim.append(ssim(swaps, truth))
+        whole_face = model.decode(style.mean(0, keepdim=True).expand(k, -1), labels).float()  # one code, every label
+        face_mse.append((whole_face - x).square().flatten(1).mean(1))
+        face_mean_mse.append((means - x).square().flatten(1).mean(1))
     swap_mse, mean_mse = torch.cat(swap_mse).mean().item(), torch.cat(mean_mse).mean().item()
     return {
         "style_gain": 1 - swap_mse / mean_mse,
@@ -67,6 +73,7 @@ def style_swap_metrics(model, faces: Tensor, class_means: Tensor, device: torch.
         "class_mean_mse": mean_mse,
         "swap_ssim": torch.cat(swap_ssim).mean().item(),
         "recon_ssim": torch.cat(recon_ssim).mean().item(),
+        "face_code_gain": 1 - torch.cat(face_mse).mean().item() / torch.cat(face_mean_mse).mean().item(),
         "style_faces": num_faces,
     }
 

@@ -33,12 +33,14 @@ class CVAE(nn.Module, PyTorchModelHubMixin, tags=["conditional-variational-autoe
         input_shape: tuple[int, int, int] = (1, 28, 28),
         channels: tuple[int, ...] = (32, 64),  # the Keras example's convolutions
         hidden: int = 256,  # one dense layer between the convolutions and the code
+        encoder_film: bool = False,  # the label also scales and shifts every encoder convolution (zoo/layers.py)
     ):
         super().__init__()
         self.latent_dim = latent_dim
         self.num_classes = num_classes
         self.input_shape = tuple(input_shape)
-        self.encoder = ConvEncoder(self.input_shape, tuple(channels), hidden, 2 * latent_dim, cond_dim=num_classes)
+        self.encoder = ConvEncoder(self.input_shape, tuple(channels), hidden, 2 * latent_dim, cond_dim=num_classes,
+                                   film=encoder_film)
         self.decoder = ConvDecoder(self.input_shape, tuple(channels), hidden, latent_dim, cond_dim=num_classes)
 
     def one_hot(self, y: Tensor | None, batch: int) -> Tensor:
