@@ -51,10 +51,10 @@ def test_shipped_export_records_opset_and_model(name):
             assert [o.name for o in session.get_outputs()] == (["mean", "std"] if spec.variational else ["mean"])
 
 
-@pytest.mark.parametrize("family", ["ae", "vae", "cvae"])
-def test_export_of_each_family_takes_any_batch(family, tmp_path):
+@pytest.mark.parametrize("family, options", [("ae", {}), ("vae", {}), ("cvae", {}), ("cvae", {"encoder_film": True})])
+def test_export_of_each_family_takes_any_batch(family, options, tmp_path):
     """A freshly initialised small model of each family exports, and its graphs take a batch size other than the traced one."""
-    args = dict(latent_dim=3, input_shape=(1, 8, 8), channels=(4,), hidden=8) | ({"num_classes": 4} if family == "cvae" else {})
+    args = dict(latent_dim=3, input_shape=(1, 8, 8), channels=(4,), hidden=8) | ({"num_classes": 4} if family == "cvae" else {}) | options
     torch.manual_seed(0)
     model = zoo.models.FAMILY_CLASSES[family](**args).eval().requires_grad_(False)
     zoo_onnx.export_model(model, tmp_path, f"test-{family}")
