@@ -42,8 +42,7 @@ class ConvEncoder(nn.Module):
             for layer in self.convs:
                 h = layer(h)
                 if isinstance(layer, nn.SiLU):
-                    scale, shift = next(films)(cond)[:, :, None, None].chunk(2, dim=1)  # (B, ch, 1, 1) each
-                    h = h * (1 + scale) + shift
+                    h = film(h, next(films), cond)
         if cond is not None:
             h = torch.cat([h, cond], dim=1)
         return self.mlp(h)
@@ -78,10 +77,16 @@ class ConvDecoder(nn.Module):
             if i > 0:
                 h = nn.functional.silu(h)
             if self.cond_films is not None:
-                scale, shift = self.cond_films[i](cond)[:, :, None, None].chunk(2, dim=1)  # (B, ch, 1, 1) each
-                h = h * (1 + scale) + shift
+                h = film(h, self.cond_films[i], cond)
             h = deconv(h)
         return h  # (B, C, H, W) logits
+
+
+def film(h: Tensor, layer: nn.Linear, cond: Tensor) -> Tensor:
+    """FiLM (https://arxiv.org/abs/1709.07871): feature maps h (B, ch, H, W) scaled and shifted per channel by
+    `layer`(cond) -> (B, 2 * ch), around the identity (a zero output leaves h as it is)."""
+    scale, shift = layer(cond)[:, :, None, None].chunk(2, dim=1)  # (B, ch, 1, 1) each
+    return h * (1 + scale) + shift
 
 
 def bernoulli_nll(logits: Tensor, x: Tensor) -> Tensor:

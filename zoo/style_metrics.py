@@ -52,7 +52,7 @@ def style_swap_metrics(model, faces: Tensor, class_means: Tensor, device: torch.
     labels = torch.arange(k, device=device)
     source, target = labels.repeat_interleave(k), labels.repeat(k)  # pair i * K + j: glyph i decoded as label j
     other = source != target
-    swap_mse, mean_mse, swap_ssim, recon_ssim, face_mse, face_mean_mse = [], [], [], [], [], []
+    swap_mse, mean_mse, swap_ssim, recon_ssim, face_mse = [], [], [], [], []
     means = class_means.to(device)
     for glyphs in faces:
         x = glyphs.to(device)  # (K, C, H, W)
@@ -61,11 +61,12 @@ def style_swap_metrics(model, faces: Tensor, class_means: Tensor, device: torch.
         swaps = in_chunks(model.decode, style[source[other]], target[other]).float()  # (K(K-1), C, H, W)
         truth = x[target[other]]
         swap_mse.append((swaps - truth).square().flatten(1).mean(1))
-        mean_mse.append((means[target[other]] - truth).square().flatten(1).mean(1))
+        # Every label is the target of K − 1 swaps, so the class means' error over the K labels once has the
+        # same mean as over the swaps' targets: one baseline for the swaps and the whole-face code.
+        mean_mse.append((means - x).square().flatten(1).mean(1))
         swap_ssim.append(ssim(swaps, truth))
         whole_face = model.decode(style.mean(0, keepdim=True).expand(k, -1), labels).float()  # one code, every label
         face_mse.append((whole_face - x).square().flatten(1).mean(1))
-        face_mean_mse.append((means - x).square().flatten(1).mean(1))
     swap_mse, mean_mse = torch.cat(swap_mse).mean().item(), torch.cat(mean_mse).mean().item()
     return {
         "style_gain": 1 - swap_mse / mean_mse,
@@ -73,7 +74,7 @@ def style_swap_metrics(model, faces: Tensor, class_means: Tensor, device: torch.
         "class_mean_mse": mean_mse,
         "swap_ssim": torch.cat(swap_ssim).mean().item(),
         "recon_ssim": torch.cat(recon_ssim).mean().item(),
-        "face_code_gain": 1 - torch.cat(face_mse).mean().item() / torch.cat(face_mean_mse).mean().item(),
+        "face_code_gain": 1 - torch.cat(face_mse).mean().item() / mean_mse,
         "style_faces": num_faces,
     }
 
